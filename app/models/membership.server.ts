@@ -1,0 +1,76 @@
+import type { Role } from "~/generated/prisma/client.ts";
+import { db } from "~/utils/db.server.ts";
+
+export const ORGANISER_ROLES: readonly Role[] = ["OWNER", "ORGANISER"];
+export const OWNER_ROLES: readonly Role[] = ["OWNER"];
+
+/** Thrown when someone asks for organisation data they may not see. Routes turn it into 403/404. */
+export class ForbiddenError extends Error {
+  override name = "ForbiddenError";
+}
+
+/**
+ * The acting user's role in an organisation, if it is one of `roles`. Every model function that
+ * reads or changes organisation data calls this first, so the rule holds whichever route asks.
+ */
+export async function requireRole({
+  userId,
+  organisationId,
+  roles,
+}: {
+  userId: string;
+  organisationId: string;
+  roles: readonly Role[];
+}): Promise<Role> {
+  const membership = await db.membership.findUnique({
+    select: { role: true },
+    where: { userId_organisationId: { userId, organisationId } },
+  });
+  if (!membership || !roles.includes(membership.role)) {
+    throw new ForbiddenError("You don't have access to that organisation.");
+  }
+  return membership.role;
+}
+
+export function listMemberships({ userId }: { userId: string }) {
+  return db.membership.findMany({
+    select: { role: true, organisation: { select: { id: true, name: true, slug: true } } },
+    where: { userId },
+    orderBy: { createdAt: "asc" },
+  });
+}
+
+/** Owners add organisers and owners; nobody can change their own role. */
+export async function setMemberRole({
+  actorId,
+  organisationId,
+  userId,
+  role,
+}: {
+  actorId: string;
+  organisationId: string;
+  userId: string;
+  role: Role;
+}) {
+  await requireRole({ userId: actorId, organisationId, roles: OWNER_ROLES });
+  if (actorId === userId) throw new ForbiddenError("You can't change your own role.");
+  return db.$transaction(async (tx) => {
+    const membership = await tx.membership.upsert({
+      select: { id: true, role: true },
+      where: { userId_organisationId: { userId, organisationId } },
+      create: { userId, organisationId, role },
+      update: { role },
+    });
+    await tx.auditEvent.create({
+      data: {
+        organisationId,
+        actorId,
+        action: "membership.role_set",
+        subjectType: "User",
+        subjectId: userId,
+        detail: { role },
+      },
+    });
+    return membership;
+  });
+}

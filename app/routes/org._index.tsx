@@ -1,0 +1,61 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { listCampaigns } from "~/models/campaign.server.ts";
+import { listMemberships, ORGANISER_ROLES } from "~/models/membership.server.ts";
+import { formatNumber } from "~/utils/format";
+import { requireUser } from "~/utils/session.server.ts";
+
+export const meta: MetaFunction = () => [{ title: "Campaigns – Onward" }];
+
+const STATUS_WORDS = { DRAFT: "Draft", LIVE: "Live", PAUSED: "Paused", CLOSED: "Closed" } as const;
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const user = await requireUser(request);
+  const memberships = (await listMemberships({ userId: user.id })).filter((m) =>
+    ORGANISER_ROLES.includes(m.role),
+  );
+  if (memberships.length === 0) {
+    throw new Response("Forbidden", { status: 403 });
+  }
+  const organisations = await Promise.all(
+    memberships.map(async ({ organisation, role }) => ({
+      ...organisation,
+      role,
+      campaigns: await listCampaigns({ actorId: user.id, organisationId: organisation.id }),
+    })),
+  );
+  return { organisations };
+}
+
+export default function OrganiserHome() {
+  const { organisations } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <h1>Campaigns</h1>
+      {organisations.map((organisation) => (
+        <section key={organisation.id} aria-labelledby={`org-${organisation.id}`}>
+          <h2 id={`org-${organisation.id}`}>{organisation.name}</h2>
+          {organisation.campaigns.length === 0 ? (
+            <p>No campaigns yet.</p>
+          ) : (
+            <ul className="card-list">
+              {organisation.campaigns.map((campaign) => (
+                <li className="card" key={campaign.id}>
+                  <h3>{campaign.title}</h3>
+                  <p>
+                    <span className="tag">{STATUS_WORDS[campaign.status]}</span> Target:{" "}
+                    {formatNumber(campaign.target)} {campaign.metricLabel}.{" "}
+                    {formatNumber(campaign._count.reports)} reports so far.
+                  </p>
+                  <p>
+                    Join link: <code>/join/{campaign.slug}</code>
+                  </p>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      ))}
+    </>
+  );
+}

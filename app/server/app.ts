@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import compression from "compression";
+import express from "express";
+import helmet from "helmet";
+
+/**
+ * The HTTP side of Onward: security headers, static files and the Remix request handler.
+ * Kept apart from start-up so tests can build the same app.
+ */
+export function createApp({
+  build,
+  publicDir,
+  trustProxy,
+  appUrl,
+}: {
+  build: ServerBuild;
+  publicDir: string;
+  trustProxy: boolean;
+  appUrl: string;
+}) {
+  const app = express();
+  app.disable("x-powered-by");
+  if (trustProxy) app.set("trust proxy", 1);
+  const appOrigin = new URL(appUrl).origin;
+
+  app.use(compression());
+
+  app.use((req, res, next) => {
+    res.locals.cspNonce = randomBytes(16).toString("base64");
+    // Our own header, overwritten on every request, carries the client's address to the app.
+    req.headers["x-onward-client-ip"] = req.ip ?? "";
+    next();
+  });
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          "default-src": ["'self'"],
+          "script-src": [
+            "'self'",
+            (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`,
+          ],
+          "style-src": ["'self'"],
+          "img-src": ["'self'", "data:"],
+          "font-src": ["'self'"],
+          "connect-src": ["'self'"],
+          "form-action": ["'self'"],
+          "frame-ancestors": ["'none'"],
+          "base-uri": ["'self'"],
+          "object-src": ["'none'"],
+          "manifest-src": ["'self'"],
+          "worker-src": ["'self'"],
+        },
+      },
+      strictTransportSecurity: false,
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: { policy: "strict-origin-when-cross-origin" },
+    }),
+  );
+
+  // HSTS only means something over TLS; behind a proxy, TRUST_PROXY lets req.secure see it.
+  app.use((req, res, next) => {
+    if (req.secure)
+      res.setHeader("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    next();
+  });
+
+  // A form posted from another site is refused: SameSite cookies plus this Origin check.
+  app.use((req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
+    if (req.path.startsWith("/webhooks/")) return next();
+    const origin = req.get("origin") ?? refererOrigin(req.get("referer"));
+    const own = `${req.protocol}://${req.get("host")}`;
+    if (origin && origin !== own && origin !== appOrigin) {
+      res
+        .status(403)
+        .type("text/plain")
+        .send("This form was sent from another website, so we did not accept it.");
+      return;
+    }
+    next();
+  });
+
+  app.use(
+    "/build",
+    express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y", index: false }),
+  );
+  app.use(express.static(publicDir, { maxAge: "1h", index: false }));
+
+  app.all(
+    "*",
+    createRequestHandler({
+      build,
+      getLoadContext: (_req, res) => ({ cspNonce: res.locals.cspNonce as string }),
+    }),
+  );
+  return app;
+}
+
+function refererOrigin(referer: string | undefined) {
+  if (!referer) return null;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return null;
+  }
+}

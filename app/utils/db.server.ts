@@ -1,0 +1,50 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaClient } from "~/generated/prisma/client.ts";
+import { getEnv } from "~/utils/env.server.ts";
+
+declare global {
+  var __onwardDb: { pool: pg.Pool; db: PrismaClient } | undefined;
+}
+
+function createClients() {
+  const connectionString = getEnv().DATABASE_URL;
+  if (!connectionString) {
+    throw new Error("DATABASE_URL is not set: the server sets it before the app loads.");
+  }
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection dropped by a database restart must not crash the process; the pool
+  // replaces it on the next query.
+  pool.on("error", (error) => console.warn(`Database connection lost: ${error.message}`));
+  const db = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return { pool, db };
+}
+
+const clients = (globalThis.__onwardDb ??= createClients());
+
+/** The one Prisma client. */
+export const db: PrismaClient = clients.db;
+/** The pool under it, for the few libraries that speak to pg directly (rate limiting, health). */
+export const pool: pg.Pool = clients.pool;
+
+export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/** True when the database answers within the timeout. */
+export async function isDatabaseUp(timeoutMs = 2_000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([pool.query("select 1").then(() => true as const), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}

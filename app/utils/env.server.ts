@@ -1,0 +1,129 @@
+import { z } from "zod";
+
+/**
+ * Every setting Onward reads from the environment. README.md documents each one; keep them in step.
+ *
+ * A deployment is recognised by DATABASE_URL being set. Without it Onward runs locally on an
+ * embedded PostgreSQL, shows messages at /dev/outbox and seeds a demo organisation.
+ */
+const booleanString = z
+  .enum(["true", "false", "1", "0"], { message: 'must be "true" or "false"' })
+  .transform((value) => value === "true" || value === "1");
+
+const postgresUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== ""
+      );
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be a postgresql:// URL such as postgresql://user:password@host:5432/onward" },
+);
+
+const smtpUrl = z.string().refine(
+  (value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "smtp:" || url.protocol === "smtps:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  },
+  {
+    message: "must be an smtp:// or smtps:// URL such as smtp://user:password@mail.example.org:587",
+  },
+);
+
+const clockTime = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: "must be a time like 21:00" });
+
+const EnvSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+    PORT: z.coerce
+      .number({ message: "must be a port number" })
+      .int({ message: "must be a whole number" })
+      .min(1, { message: "must be between 1 and 65535" })
+      .max(65535, { message: "must be between 1 and 65535" })
+      .default(3000),
+    HOST: z.string().min(1).default("0.0.0.0"),
+    APP_URL: z
+      .url({ message: "must be the public address of the app, e.g. https://onward.example.org" })
+      .optional(),
+    DATABASE_URL: postgresUrl.optional(),
+    EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+    DATA_DIR: z.string().min(1).default(".data"),
+    SESSION_SECRET: z
+      .string()
+      .min(32, { message: "must be at least 32 characters (try: openssl rand -hex 32)" })
+      .optional(),
+    SMTP_URL: smtpUrl.optional(),
+    MAIL_FROM: z.string().min(3).default("Onward <no-reply@onward.local>"),
+    SMS_PROVIDER: z.enum(["preview"], { message: 'must be "preview"' }).default("preview"),
+    OUTBOX_PREVIEW: booleanString.optional(),
+    SEED_DEMO: booleanString.optional(),
+    TRUST_PROXY: booleanString.default(false),
+    DEFAULT_TIMEZONE: z.string().min(1).default("Europe/London"),
+    QUIET_HOURS_START: clockTime.default("21:00"),
+    QUIET_HOURS_END: clockTime.default("09:00"),
+  })
+  .transform((env) => {
+    const local = env.DATABASE_URL === undefined;
+    return {
+      ...env,
+      /** True when running on the embedded PostgreSQL: a person trying Onward on their machine. */
+      isLocal: local,
+      OUTBOX_PREVIEW: env.OUTBOX_PREVIEW ?? (local || env.NODE_ENV !== "production"),
+      SEED_DEMO: env.SEED_DEMO ?? local,
+      APP_URL: (env.APP_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ""),
+    };
+  });
+
+export type Env = z.output<typeof EnvSchema>;
+
+export class EnvError extends Error {
+  override name = "EnvError";
+}
+
+/** Parses an environment. Throws EnvError with one line naming the variable and what is wrong. */
+export function parseEnv(raw: Record<string, string | undefined>): Env {
+  const cleaned = Object.fromEntries(
+    Object.entries(raw).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = EnvSchema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const name = issue?.path.join(".") || "environment";
+    throw new EnvError(`Configuration error: ${name} ${issue?.message ?? "is not valid"}.`);
+  }
+  const env = result.data;
+  if (!env.isLocal && env.NODE_ENV === "production" && !env.SESSION_SECRET) {
+    throw new EnvError(
+      "Configuration error: SESSION_SECRET is required when DATABASE_URL is set (try: openssl rand -hex 32).",
+    );
+  }
+  return env;
+}
+
+let cached: Env | undefined;
+
+export function getEnv(): Env {
+  cached ??= parseEnv(process.env);
+  return cached;
+}
+
+/** Reads process.env again: after start-up fills in the local database, and in tests. */
+export function reloadEnv() {
+  cached = undefined;
+}
+
+const DEVELOPMENT_SECRET = "onward-development-secret-not-for-production-use";
+
+export function getSessionSecret(): string {
+  return getEnv().SESSION_SECRET ?? DEVELOPMENT_SECRET;
+}

@@ -1,0 +1,110 @@
+import { createCookie, redirect } from "@remix-run/node";
+import {
+  createSession,
+  getActiveSession,
+  revokeAllSessions,
+  revokeSession,
+  SESSION_DAYS,
+  touchSession,
+} from "~/models/session.server.ts";
+import { getEnv, getSessionSecret } from "~/utils/env.server.ts";
+import { clientIp } from "~/utils/request.server.ts";
+
+let sessionCookie: ReturnType<typeof createCookie> | undefined;
+
+/** A signed, HttpOnly, SameSite=Lax cookie holding only the id of a server-side session row. */
+function cookie() {
+  sessionCookie ??= createCookie("onward_session", {
+    httpOnly: true,
+    sameSite: "lax",
+    secure: getEnv().APP_URL.startsWith("https:"),
+    path: "/",
+    maxAge: SESSION_DAYS * 24 * 60 * 60,
+    secrets: [getSessionSecret()],
+  });
+  return sessionCookie;
+}
+
+async function readSessionId(request: Request): Promise<string | null> {
+  const value: unknown = await cookie().parse(request.headers.get("Cookie"));
+  return typeof value === "string" && value.length > 0 ? value : null;
+}
+
+export type CurrentUser = NonNullable<Awaited<ReturnType<typeof getActiveSession>>>["user"] & {
+  sessionId: string;
+};
+
+const TOUCH_EVERY_MS = 60 * 60 * 1000;
+
+export async function getCurrentUser(request: Request): Promise<CurrentUser | null> {
+  const sessionId = await readSessionId(request);
+  if (!sessionId) return null;
+  const session = await getActiveSession({ sessionId });
+  if (!session) return null;
+  if (Date.now() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+    await touchSession({ sessionId });
+  }
+  return { ...session.user, sessionId: session.id };
+}
+
+/** Only paths on this site may be returned to after signing in. */
+export function safeRedirect(
+  to: FormDataEntryValue | string | null | undefined,
+  fallback = "/account",
+) {
+  if (
+    typeof to !== "string" ||
+    !to.startsWith("/") ||
+    to.startsWith("//") ||
+    to.startsWith("/\\")
+  ) {
+    return fallback;
+  }
+  return to;
+}
+
+export async function requireUser(request: Request): Promise<CurrentUser> {
+  const user = await getCurrentUser(request);
+  if (!user) {
+    const url = new URL(request.url);
+    const back = `${url.pathname}${url.search}`;
+    throw redirect(`/sign-in?${new URLSearchParams({ redirectTo: back })}`);
+  }
+  return user;
+}
+
+export async function startUserSession({
+  request,
+  userId,
+  redirectTo,
+}: {
+  request: Request;
+  userId: string;
+  redirectTo: string;
+}) {
+  const session = await createSession({
+    userId,
+    userAgent: request.headers.get("User-Agent"),
+    ip: clientIp(request),
+  });
+  return redirect(redirectTo, {
+    headers: { "Set-Cookie": await cookie().serialize(session.id) },
+  });
+}
+
+export async function endUserSession({
+  request,
+  everywhere,
+}: {
+  request: Request;
+  everywhere: boolean;
+}) {
+  const user = await getCurrentUser(request);
+  if (user) {
+    if (everywhere) await revokeAllSessions({ userId: user.id });
+    else await revokeSession({ sessionId: user.sessionId });
+  }
+  return redirect(everywhere ? "/sign-in?signedOut=everywhere" : "/sign-in?signedOut=1", {
+    headers: { "Set-Cookie": await cookie().serialize("", { maxAge: 0 }) },
+  });
+}
