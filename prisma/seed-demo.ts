@@ -203,18 +203,30 @@ const VOLUNTEERS = [
   },
 ];
 
-/** Seeds the demo organisation unless it is already there. Returns false when nothing was done. */
-export async function seedDemo({ log }: { log: (line: string) => void }): Promise<boolean> {
+/** Serialises seeding, so two processes starting together never both seed. */
+const SEED_LOCK_KEY = 72707370;
+
+/**
+ * Seeds the demo organisation unless it is already there (or, with onlyIfEmpty, unless any
+ * organisation is). Returns false when nothing was done.
+ */
+export async function seedDemo({
+  log,
+  onlyIfEmpty = false,
+}: {
+  log: (line: string) => void;
+  onlyIfEmpty?: boolean;
+}): Promise<boolean> {
   const { db } = await import("../app/utils/db.server.ts");
-  const existing = await db.organisation.findUnique({
-    select: { id: true },
-    where: { slug: DEMO_ORG_SLUG },
-  });
-  if (existing) {
-    log("The demo organisation is already there.");
-    return false;
-  }
-  await db.$transaction(async (tx) => {
+  const seeded = await db.$transaction(async (tx) => {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEED_LOCK_KEY})`;
+    if (onlyIfEmpty && (await tx.organisation.count()) > 0) return false;
+    if (
+      await tx.organisation.findUnique({ select: { id: true }, where: { slug: DEMO_ORG_SLUG } })
+    ) {
+      if (!onlyIfEmpty) log("The demo organisation is already there.");
+      return false;
+    }
     const org = await tx.organisation.create({
       select: { id: true },
       data: { name: "Greenfield Community Action", slug: DEMO_ORG_SLUG },
@@ -312,18 +324,19 @@ export async function seedDemo({ log }: { log: (line: string) => void }): Promis
         });
       }
     }
+    return true;
   });
-  log(
-    "Seeded the demo organisation: owner@example.org (owner) and organiser@example.org (organiser).",
-  );
-  return true;
+  if (seeded) {
+    log(
+      "Seeded the demo organisation: owner@example.org (owner) and organiser@example.org (organiser).",
+    );
+  }
+  return seeded;
 }
 
 /** On first start: seed only an empty database, so a real organisation's data is never touched. */
-export async function seedDemoIfEmpty({ log }: { log: (line: string) => void }) {
-  const { db } = await import("../app/utils/db.server.ts");
-  if ((await db.organisation.count()) > 0) return false;
-  return seedDemo({ log });
+export function seedDemoIfEmpty({ log }: { log: (line: string) => void }) {
+  return seedDemo({ log, onlyIfEmpty: true });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
