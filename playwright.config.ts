@@ -1,6 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
 
-const BASE_URL = "http://127.0.0.1:3123";
+const BASE_URL = `http://127.0.0.1:${process.env.E2E_PORT ?? 3123}`;
 
 /** Debian's Chromium: never `playwright install` (no internet on CI machines). */
 const launchOptions = {

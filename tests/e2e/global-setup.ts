@@ -13,7 +13,7 @@ export const MAIL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)
  */
 export default async function globalSetup() {
   rmSync(MAIL_DIR, { recursive: true, force: true });
-  const capture = await startSmtpCapture({ port: 2526, dir: MAIL_DIR });
+  const capture = await startSmtpCapture({ port: Number(process.env.E2E_SMTP_PORT ?? 2526), dir: MAIL_DIR });
   return async () => {
     await capture.close();
   };

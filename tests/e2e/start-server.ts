@@ -11,8 +11,10 @@ import { REPO_ROOT, createDatabase, dropDatabase, ensureTestPostgres } from "../
  * Run with: node --import tsx tests/e2e/start-server.ts   (E2E_SKIP_BUILD=1 skips `remix build`)
  */
 
-const E2E_PORT = 3123;
-const E2E_DATABASE = "onward_e2e";
+// Overridable so two checkouts can run their end-to-end tests side by side on one machine.
+const E2E_PORT = Number(process.env.E2E_PORT ?? 3123);
+const SMTP_PORT = Number(process.env.E2E_SMTP_PORT ?? 2526);
+const E2E_DATABASE = E2E_PORT === 3123 ? "onward_e2e" : `onward_e2e_${E2E_PORT}`;
 const E2E_SESSION_SECRET = "onward-e2e-session-secret-0123456789abcd";
 const E2E_DIR = path.join(REPO_ROOT, "tests/.e2e");
 const E2E_DATABASE_URL_FILE = path.join(E2E_DIR, "database-url");
@@ -50,7 +52,7 @@ async function main() {
         NODE_ENV: "production",
         SESSION_SECRET: E2E_SESSION_SECRET,
         APP_URL: `http://127.0.0.1:${E2E_PORT}`,
-        SMTP_URL: "smtp://127.0.0.1:2526",
+        SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
         OUTBOX_PREVIEW: "true",
         SEED_DEMO: "true",
       },
