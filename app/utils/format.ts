@@ -43,3 +43,32 @@ export function describeDevice(userAgent: string | null) {
             : null;
   return system ? `${browser} on ${system}` : browser;
 }
+
+function dayNumber(date: Date, timeZone: string) {
+  const parts = new Intl.DateTimeFormat("en-CA", {
+    timeZone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+  }).format(date);
+  return Math.round(Date.parse(`${parts}T00:00:00Z`) / 86_400_000);
+}
+
+/** "Due tomorrow (Thursday 26 November)" — in the person's own timezone. */
+export function dueWords(dueAt: Date | string, now: Date = new Date(), timeZone = "Europe/London") {
+  const due = typeof dueAt === "string" ? new Date(dueAt) : dueAt;
+  const day = new Intl.DateTimeFormat("en-GB", {
+    weekday: "long",
+    day: "numeric",
+    month: "long",
+    timeZone,
+  }).format(due);
+  const days = dayNumber(due, timeZone) - dayNumber(now, timeZone);
+  if (due.getTime() < now.getTime()) {
+    return days === 0 ? "Due earlier today" : `Overdue since ${day}`;
+  }
+  if (days === 0) return "Due today";
+  if (days === 1) return `Due tomorrow (${day})`;
+  if (days < 7) return `Due in ${days} days (${day})`;
+  return `Due by ${day}`;
+}

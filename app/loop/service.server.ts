@@ -1,0 +1,381 @@
+import {
+  assignedFromVersion,
+  decideFirst,
+  decideNext,
+  ladderFromRows,
+  type Decision,
+  type Outcome,
+} from "~/loop/engine.ts";
+import type { ReportValues } from "~/schemas/report.ts";
+import type { ReportSource } from "~/generated/prisma/client.ts";
+import {
+  closeAssignment,
+  createAssignment,
+  createReport,
+  findReportByKey,
+  lockAssignment,
+  readHistory,
+} from "~/models/assignment.server.ts";
+import { readCampaignForLoop, readLadderRows } from "~/models/ladder.server.ts";
+import { queueTaskMessages } from "~/models/message.server.ts";
+import {
+  createVolunteer,
+  ensureVolunteerMembership,
+  recordConsents,
+} from "~/models/volunteer.server.ts";
+import { db, type Tx } from "~/utils/db.server.ts";
+
+/**
+ * Applies the loop engine's decisions. Each function is ONE database transaction: the report, the
+ * closed assignment, the next assignment and the outbox rows commit together or not at all.
+ */
+
+export type LoopResult =
+  | {
+      ok: true;
+      assignmentId: string;
+      nextAssignmentId: string | null;
+      endMessage: string | null;
+      repeated: boolean;
+    }
+  | { ok: false; status: 404 | 409; error: string };
+
+async function loadLadder(tx: Tx, campaignId: string) {
+  const campaign = await readCampaignForLoop({ tx, campaignId });
+  const rows = await readLadderRows({ tx, campaignId });
+  return {
+    campaign,
+    ladder: ladderFromRows({ campaignId, firstTaskId: campaign.firstTaskId, rows }),
+  };
+}
+
+async function openNext({
+  tx,
+  decision,
+  campaign,
+  userId,
+  previousId,
+  now,
+}: {
+  tx: Tx;
+  decision: Decision;
+  campaign: { id: string; organisationId: string };
+  userId: string;
+  previousId: string | null;
+  now: Date;
+}) {
+  if (!decision.next) {
+    await queueTaskMessages({
+      tx,
+      userId,
+      organisationId: campaign.organisationId,
+      kind: "LADDER_COMPLETE",
+      assignmentId: previousId,
+      dedupeKey: `ladder-complete:${previousId ?? campaign.id}`,
+    });
+    return null;
+  }
+  const next = await createAssignment({
+    tx,
+    data: {
+      organisationId: campaign.organisationId,
+      campaignId: campaign.id,
+      taskId: decision.next.taskId,
+      taskVersionId: decision.next.versionId,
+      userId,
+      dueAt: decision.next.dueAt,
+      assignedAt: now,
+      previousId,
+    },
+  });
+  await queueTaskMessages({
+    tx,
+    userId,
+    organisationId: campaign.organisationId,
+    kind: "TASK_ASSIGNED",
+    assignmentId: next.id,
+    dedupeKey: `task-assigned:${next.id}`,
+  });
+  return next.id;
+}
+
+/** Gives a volunteer the campaign's first task, unless they already have one open there. */
+export async function assignFirstTask({
+  tx,
+  campaignId,
+  userId,
+  now,
+}: {
+  tx: Tx;
+  campaignId: string;
+  userId: string;
+  now: Date;
+}) {
+  const existing = await tx.assignment.findFirst({
+    select: { id: true },
+    where: { campaignId, userId, status: "ASSIGNED" },
+  });
+  if (existing) return existing.id;
+  const { campaign, ladder } = await loadLadder(tx, campaignId);
+  const decision = decideFirst({ ladder, now });
+  return openNext({ tx, decision, campaign, userId, previousId: null, now });
+}
+
+function isUniqueViolation(error: unknown) {
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    (error as { code: unknown }).code === "P2002"
+  );
+}
+
+/**
+ * Records a report and opens the follow-up task. A retried or double-submitted form (same
+ * idempotency key) returns the first result; concurrent submits queue on a row lock.
+ */
+export async function submitReport({
+  assignmentId,
+  userId,
+  values,
+  feedback,
+  idempotencyKey,
+  source,
+  now = new Date(),
+}: {
+  assignmentId: string;
+  userId: string;
+  values: ReportValues;
+  feedback: string | null;
+  idempotencyKey: string;
+  source: ReportSource;
+  now?: Date;
+}): Promise<LoopResult> {
+  try {
+    return await db.$transaction(async (tx) => {
+      const assignment = await lockAssignment({ tx, assignmentId });
+      if (!assignment || assignment.userId !== userId) {
+        return { ok: false, status: 404, error: "We can't find that task." } as const;
+      }
+      const earlier = await findReportByKey({ tx, idempotencyKey });
+      if (earlier) {
+        if (earlier.assignmentId !== assignmentId || earlier.userId !== userId) {
+          return {
+            ok: false,
+            status: 409,
+            error: "This form was already used for another report. Reload the page and try again.",
+          } as const;
+        }
+        return {
+          ok: true,
+          assignmentId,
+          nextAssignmentId: earlier.assignment.next?.id ?? null,
+          endMessage: null,
+          repeated: true,
+        } as const;
+      }
+      if (assignment.status !== "ASSIGNED") {
+        return {
+          ok: false,
+          status: 409,
+          error:
+            assignment.status === "REPORTED"
+              ? "You've already reported back on this task."
+              : "This task is closed, so it can't take a report.",
+        } as const;
+      }
+      const { campaign, ladder } = await loadLadder(tx, assignment.campaignId);
+      const history = (await readHistory({ tx, userId, campaignId: assignment.campaignId })).map(
+        (h) => ({
+          taskId: h.taskId,
+          status: h.status as "REPORTED" | "SKIPPED" | "EXPIRED" | "CANCELLED",
+          closedAt: h.closedAt ?? now,
+        }),
+      );
+      const outcome: Outcome = { kind: "report", values };
+      const decision = decideNext({
+        ladder,
+        assigned: assignedFromVersion(assignment.taskVersion),
+        outcome,
+        history,
+        now,
+      });
+      const user = await tx.user.findUniqueOrThrow({
+        select: { district: true },
+        where: { id: userId },
+      });
+      await closeAssignment({ tx, assignmentId, status: "REPORTED", closedAt: now });
+      await createReport({
+        tx,
+        data: {
+          organisationId: assignment.organisationId,
+          campaignId: assignment.campaignId,
+          taskId: assignment.taskId,
+          taskVersionId: assignment.taskVersion.id,
+          assignmentId,
+          userId,
+          values,
+          feedback,
+          source,
+          idempotencyKey,
+          district: user.district,
+          createdAt: now,
+        },
+        metrics: decision.metrics,
+      });
+      const nextAssignmentId = await openNext({
+        tx,
+        decision,
+        campaign,
+        userId,
+        previousId: assignmentId,
+        now,
+      });
+      return {
+        ok: true,
+        assignmentId,
+        nextAssignmentId,
+        endMessage: decision.endMessage,
+        repeated: false,
+      } as const;
+    });
+  } catch (error) {
+    // Two submits with one key raced past the lookup: the loser reads what the winner stored.
+    if (isUniqueViolation(error)) {
+      const earlier = await findReportByKey({ tx: db as unknown as Tx, idempotencyKey });
+      if (earlier?.assignmentId === assignmentId) {
+        return {
+          ok: true,
+          assignmentId,
+          nextAssignmentId: earlier.assignment.next?.id ?? null,
+          endMessage: null,
+          repeated: true,
+        };
+      }
+      return { ok: false, status: 409, error: "You've already reported back on this task." };
+    }
+    throw error;
+  }
+}
+
+/** "I can't do this": closes the task with the reason and opens the skip rule's task. */
+export async function skipAssignment({
+  assignmentId,
+  userId,
+  reason,
+  now = new Date(),
+}: {
+  assignmentId: string;
+  userId: string;
+  reason: string;
+  now?: Date;
+}): Promise<LoopResult> {
+  return db.$transaction(async (tx) => {
+    const assignment = await lockAssignment({ tx, assignmentId });
+    if (!assignment || assignment.userId !== userId) {
+      return { ok: false, status: 404, error: "We can't find that task." } as const;
+    }
+    if (assignment.status === "SKIPPED") {
+      // A retried skip: the first one already opened the follow-up.
+      return {
+        ok: true,
+        assignmentId,
+        nextAssignmentId: assignment.next?.id ?? null,
+        endMessage: null,
+        repeated: true,
+      } as const;
+    }
+    if (assignment.status !== "ASSIGNED") {
+      return { ok: false, status: 409, error: "This task is already closed." } as const;
+    }
+    const { campaign, ladder } = await loadLadder(tx, assignment.campaignId);
+    const decision = decideNext({
+      ladder,
+      assigned: assignedFromVersion(assignment.taskVersion),
+      outcome: { kind: "skip", reason },
+      now,
+    });
+    await closeAssignment({
+      tx,
+      assignmentId,
+      status: "SKIPPED",
+      closedAt: now,
+      skipReason: reason,
+    });
+    const nextAssignmentId = await openNext({
+      tx,
+      decision,
+      campaign,
+      userId,
+      previousId: assignmentId,
+      now,
+    });
+    return {
+      ok: true,
+      assignmentId,
+      nextAssignmentId,
+      endMessage: decision.endMessage,
+      repeated: false,
+    } as const;
+  });
+}
+
+/**
+ * A new volunteer joins: their account, membership, consent per channel and first task are
+ * written in one transaction, so nobody is ever signed up without a task (or the other way round).
+ */
+export async function signUpVolunteer({
+  campaignId,
+  organisationId,
+  person,
+  consents,
+  now = new Date(),
+}: {
+  campaignId: string;
+  organisationId: string;
+  person: {
+    name: string;
+    email: string | null;
+    phone: string | null;
+    postcode: string;
+    district: string;
+    timezone: string;
+    channelPreference: "EMAIL" | "SMS" | "BOTH";
+  };
+  consents: Array<{ channel: "EMAIL" | "SMS"; wording: string }>;
+  now?: Date;
+}): Promise<{ userId: string; assignmentId: string | null }> {
+  return db.$transaction(async (tx) => {
+    const user = await createVolunteer({ tx, data: person });
+    await ensureVolunteerMembership({ tx, userId: user.id, organisationId });
+    await recordConsents({
+      tx,
+      userId: user.id,
+      organisationId,
+      consents,
+      source: `join:${campaignId}`,
+    });
+    const assignmentId = await assignFirstTask({ tx, campaignId, userId: user.id, now });
+    return { userId: user.id, assignmentId };
+  });
+}
+
+/** A signed-in person joins another campaign: membership (if new) and the first task. */
+export async function joinAsMember({
+  campaignId,
+  organisationId,
+  userId,
+  now = new Date(),
+}: {
+  campaignId: string;
+  organisationId: string;
+  userId: string;
+  now?: Date;
+}): Promise<{ assignmentId: string | null }> {
+  return db.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${userId} FOR UPDATE`;
+    await ensureVolunteerMembership({ tx, userId, organisationId });
+    const assignmentId = await assignFirstTask({ tx, campaignId, userId, now });
+    return { assignmentId };
+  });
+}

@@ -1,0 +1,266 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { createLadderCampaign, DOORS_LADDER, saveVersion } from "../fixtures/ladder.ts";
+import { createUser, ukMobile, uniqueSuffix } from "../fixtures/people.ts";
+import { signUpVolunteer, skipAssignment, submitReport } from "~/loop/service.server.ts";
+import { db } from "~/utils/db.server.ts";
+
+const NOW = new Date("2026-11-25T10:00:00Z");
+
+async function joinNew(
+  setup: Awaited<ReturnType<typeof createLadderCampaign>>,
+  channel: "EMAIL" | "SMS" | "BOTH" = "BOTH",
+) {
+  const suffix = uniqueSuffix();
+  return signUpVolunteer({
+    campaignId: setup.campaign.id,
+    organisationId: setup.organisation.id,
+    person: {
+      name: `Vol ${suffix}`,
+      email: `vol-${suffix}@example.org`,
+      phone: ukMobile(),
+      postcode: "LS6 1AA",
+      district: "LS6",
+      timezone: "Europe/London",
+      channelPreference: channel,
+    },
+    consents: [
+      { channel: "EMAIL", wording: "email ok" },
+      { channel: "SMS", wording: "sms ok" },
+    ],
+    now: NOW,
+  });
+}
+
+async function openAssignments(userId: string) {
+  return db.assignment.findMany({
+    where: { userId, status: "ASSIGNED" },
+    select: { id: true, taskId: true, dueAt: true, taskVersionId: true },
+  });
+}
+
+function report(
+  assignmentId: string,
+  userId: string,
+  values: Record<string, number | string | boolean>,
+  key = randomUUID(),
+) {
+  return submitReport({
+    assignmentId,
+    userId,
+    values,
+    feedback: null,
+    idempotencyKey: key,
+    source: "WEB",
+    now: NOW,
+  });
+}
+
+describe("signing up", () => {
+  it("creates the volunteer, consents and first task in one go, and queues the 'your task' message", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    const [open] = await openAssignments(userId);
+    expect(open?.id).toBe(assignmentId);
+    expect(open?.taskId).toBe(setup.ids.doors);
+    expect(open?.dueAt.toISOString()).toBe("2026-12-02T10:00:00.000Z");
+    expect(await db.membership.findMany({ where: { userId }, select: { role: true } })).toEqual([
+      { role: "VOLUNTEER" },
+    ]);
+    expect(await db.consent.count({ where: { userId, granted: true } })).toBe(2);
+    const messages = await db.message.findMany({
+      where: { userId },
+      select: { kind: true, channel: true, status: true, bodyText: true },
+    });
+    expect(messages).toHaveLength(2);
+    expect(messages.every((m) => m.kind === "TASK_ASSIGNED" && m.status === "QUEUED")).toBe(true);
+    expect(messages[0]?.bodyText).toContain("Knock on 20 doors");
+    expect(messages[0]?.bodyText).toContain(`/tasks/${assignmentId}`);
+  });
+
+  it("writes nothing when any part fails", async () => {
+    const setup = await createLadderCampaign();
+    const existing = await createUser();
+    await expect(
+      signUpVolunteer({
+        campaignId: setup.campaign.id,
+        organisationId: setup.organisation.id,
+        person: {
+          name: "Dup",
+          email: existing.email,
+          phone: null,
+          postcode: "LS6 1AA",
+          district: "LS6",
+          timezone: "Europe/London",
+          channelPreference: "EMAIL",
+        },
+        consents: [{ channel: "EMAIL", wording: "ok" }],
+        now: NOW,
+      }),
+    ).rejects.toThrow();
+    expect(await db.assignment.count({ where: { campaignId: setup.campaign.id } })).toBe(0);
+    expect(await db.consent.count({ where: { userId: existing.id } })).toBe(0);
+  });
+});
+
+describe("reporting back picks the right follow-up", () => {
+  it.each([
+    [{ doors: 25, outcome: "Well", would_lead: true }, "team"],
+    [{ doors: 20, outcome: "Well", would_lead: false }, "stall"],
+    [{ doors: 20, outcome: "Well" }, "stall"],
+    [{ doors: 19, outcome: "Hard", would_lead: true }, "doors"],
+    [{ doors: 0, outcome: "Couldn't" }, "leaflets"],
+  ] as const)("%o → %s", async (values, expected) => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    const result = await report(assignmentId!, userId, values);
+    expect(result.ok).toBe(true);
+    const open = await openAssignments(userId);
+    expect(open).toHaveLength(1);
+    expect(open[0]?.taskId).toBe(setup.ids[expected]);
+    const stored = await db.report.findUniqueOrThrow({
+      where: { assignmentId: assignmentId! },
+      select: {
+        values: true,
+        district: true,
+        metrics: { select: { metricKey: true, value: true } },
+      },
+    });
+    expect(stored.values).toEqual(values);
+    expect(stored.district).toBe("LS6");
+    expect(stored.metrics.map((m) => [m.metricKey, Number(m.value)])).toEqual([
+      ["doors", values.doors],
+    ]);
+    expect((await db.assignment.findUniqueOrThrow({ where: { id: assignmentId! } })).status).toBe(
+      "REPORTED",
+    );
+  });
+
+  it("ends the ladder with no open task and a thank-you message", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup, "EMAIL");
+    await report(assignmentId!, userId, { doors: 30, outcome: "Well", would_lead: true });
+    const [team] = await openAssignments(userId);
+    const end = await report(team!.id, userId, { doors: 60 });
+    expect(end).toMatchObject({ ok: true, nextAssignmentId: null, endMessage: "You did it all." });
+    expect(await openAssignments(userId)).toHaveLength(0);
+    expect(await db.message.count({ where: { userId, kind: "LADDER_COMPLETE" } })).toBe(1);
+  });
+
+  it("20 simultaneous submits of one form record one report and one next task", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    const key = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        report(assignmentId!, userId, { doors: 22, outcome: "Well" }, key),
+      ),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    expect(new Set(results.map((r) => (r.ok ? r.nextAssignmentId : null))).size).toBe(1);
+    expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(1);
+    expect(await db.assignment.count({ where: { userId, previousId: assignmentId! } })).toBe(1);
+    expect(
+      await db.reportMetric.count({ where: { report: { assignmentId: assignmentId! } } }),
+    ).toBe(1);
+  });
+
+  it("20 simultaneous different submits for one task: one wins, the rest are told it's done", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        report(assignmentId!, userId, { doors: i, outcome: "Well" }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok && r.status === 409)).toHaveLength(19);
+    expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(1);
+    expect(await openAssignments(userId)).toHaveLength(1);
+  });
+
+  it("refuses a report on someone else's task and writes nothing", async () => {
+    const setup = await createLadderCampaign();
+    const { assignmentId } = await joinNew(setup);
+    const other = await createUser();
+    expect(await report(assignmentId!, other.id, { doors: 5, outcome: "Well" })).toMatchObject({
+      ok: false,
+      status: 404,
+    });
+    expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(0);
+  });
+
+  it("rolls everything back when the transaction fails part-way", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    // A metric too large for its column fails after the assignment was closed in the transaction.
+    await expect(report(assignmentId!, userId, { doors: 1e15, outcome: "Well" })).rejects.toThrow();
+    expect((await db.assignment.findUniqueOrThrow({ where: { id: assignmentId! } })).status).toBe(
+      "ASSIGNED",
+    );
+    expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(0);
+    expect(await openAssignments(userId)).toHaveLength(1);
+  });
+});
+
+describe("skipping", () => {
+  it("follows the skip rule, keeps the reason, and a retried skip does nothing more", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    const first = await skipAssignment({
+      assignmentId: assignmentId!,
+      userId,
+      reason: "No time",
+      now: NOW,
+    });
+    const again = await skipAssignment({
+      assignmentId: assignmentId!,
+      userId,
+      reason: "No time",
+      now: NOW,
+    });
+    expect(first.ok && again.ok && first.nextAssignmentId === again.nextAssignmentId).toBe(true);
+    const open = await openAssignments(userId);
+    expect(open.map((a) => a.taskId)).toEqual([setup.ids.leaflets]);
+    expect(
+      (await db.assignment.findUniqueOrThrow({ where: { id: assignmentId! } })).skipReason,
+    ).toBe("No time");
+  });
+});
+
+describe("editing a live ladder", () => {
+  it("an open assignment keeps its version; the next step uses the current versions", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    const given = (await openAssignments(userId))[0]!;
+
+    // The organiser changes the first task: any report now leads to the leaflets task.
+    const doorsSpec = DOORS_LADDER[0]!;
+    await saveVersion({
+      taskId: setup.ids.doors!,
+      task: {
+        ...doorsSpec,
+        title: "Knock on 30 doors",
+        rules: (ids) => ({ defaultNext: ids.leaflets ?? null }),
+      },
+      ids: setup.ids,
+      version: 2,
+    });
+    // …and renames the stall task.
+    const stallSpec = DOORS_LADDER[1]!;
+    const stallV2 = await saveVersion({
+      taskId: setup.ids.stall!,
+      task: { ...stallSpec, title: "Run a stall (new)" },
+      ids: setup.ids,
+      version: 2,
+    });
+
+    expect((await db.assignment.findUniqueOrThrow({ where: { id: given.id } })).taskVersionId).toBe(
+      given.taskVersionId,
+    );
+    await report(assignmentId!, userId, { doors: 25, outcome: "Well" });
+    const [next] = await openAssignments(userId);
+    expect(next?.taskId).toBe(setup.ids.stall); // the version given still decides
+    expect(next?.taskVersionId).toBe(stallV2); // …and the next task is the current version
+  });
+});
