@@ -78,7 +78,10 @@ function Shell({
                       </li>
                     ) : null}
                     <li>
-                      <Link to="/account">Your account</Link>
+                      <Link to="/me">Your tasks</Link>
+                    </li>
+                    <li>
+                      <Link to="/account">Account</Link>
                     </li>
                   </>
                 ) : (

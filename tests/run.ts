@@ -7,7 +7,8 @@ import path from "node:path";
  * (Chromium, phone and desktop). Stops at the first failing step and ends with one line:
  * "Tests: N passed, N failed".
  */
-const reports = path.resolve("test-results/summary");
+// Outside test-results/, which Playwright empties when it starts.
+const reports = path.resolve(".cache/test-summary");
 rmSync(reports, { recursive: true, force: true });
 mkdirSync(reports, { recursive: true });
 const vitestJson = path.join(reports, "vitest.json");
@@ -28,7 +29,7 @@ const steps: Array<{ name: string; args: string[]; env?: Record<string, string> 
   },
   {
     name: "End-to-end tests",
-    args: ["playwright", "test"],
+    args: ["playwright", "test", "--reporter=list,json"],
     env: { PLAYWRIGHT_JSON_OUTPUT_NAME: playwrightJson },
   },
 ];

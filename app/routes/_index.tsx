@@ -23,7 +23,7 @@ export default function Index() {
       <p>To join a campaign, use the link or poster its organisers shared with you.</p>
       <div className="actions">
         {root?.user ? (
-          <Link className="button" to={root.user.isOrganiser ? "/org" : "/account"}>
+          <Link className="button" to={root.user.isOrganiser ? "/org" : "/me"}>
             Continue
           </Link>
         ) : (

@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useLoaderData } from "@remix-run/react";
+import { Link, useLoaderData } from "@remix-run/react";
 import { listCampaigns } from "~/models/campaign.server.ts";
 import { listMemberships, ORGANISER_ROLES } from "~/models/membership.server.ts";
 import { formatNumber } from "~/utils/format";
@@ -35,13 +35,20 @@ export default function OrganiserHome() {
       {organisations.map((organisation) => (
         <section key={organisation.id} aria-labelledby={`org-${organisation.id}`}>
           <h2 id={`org-${organisation.id}`}>{organisation.name}</h2>
+          <p>
+            <Link className="button" to={`/org/campaigns/new?org=${organisation.id}`}>
+              New campaign<span className="visually-hidden"> for {organisation.name}</span>
+            </Link>
+          </p>
           {organisation.campaigns.length === 0 ? (
             <p>No campaigns yet.</p>
           ) : (
             <ul className="card-list">
               {organisation.campaigns.map((campaign) => (
                 <li className="card" key={campaign.id}>
-                  <h3>{campaign.title}</h3>
+                  <h3>
+                    <Link to={`/org/campaigns/${campaign.id}`}>{campaign.title}</Link>
+                  </h3>
                   <p>
                     <span className="tag">{STATUS_WORDS[campaign.status]}</span> Target:{" "}
                     {formatNumber(campaign.target)} {campaign.metricLabel}.{" "}

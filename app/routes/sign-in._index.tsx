@@ -16,7 +16,7 @@ export const meta: MetaFunction = () => [{ title: "Sign in – Onward" }];
 export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const redirectTo = safeRedirect(url.searchParams.get("redirectTo"), "");
-  if (await getCurrentUser(request)) throw redirect(redirectTo || "/account");
+  if (await getCurrentUser(request)) throw redirect(redirectTo || "/me");
   const signedOut = url.searchParams.get("signedOut");
   return {
     redirectTo,

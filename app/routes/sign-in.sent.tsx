@@ -5,15 +5,22 @@ import { LINK_MINUTES } from "~/utils/auth.server.ts";
 export const meta: MetaFunction = () => [{ title: "Check your email – Onward" }];
 
 export function loader({ request }: LoaderFunctionArgs) {
-  const to = new URL(request.url).searchParams.get("to")?.slice(0, 254) ?? null;
-  return { to, minutes: LINK_MINUTES };
+  const url = new URL(request.url);
+  const to = url.searchParams.get("to")?.slice(0, 254) ?? null;
+  return { to, minutes: LINK_MINUTES, joinedBefore: url.searchParams.get("joined") === "1" };
 }
 
 export default function SignInSent() {
-  const { to, minutes } = useLoaderData<typeof loader>();
+  const { to, minutes, joinedBefore } = useLoaderData<typeof loader>();
   return (
     <>
       <h1>Check your email</h1>
+      {joinedBefore ? (
+        <p>
+          It looks like you've used Onward before, so you don't need to sign up again. Sign in with
+          the link and you'll come straight back to the campaign.
+        </p>
+      ) : null}
       <p className="lead" role="status">
         If {to ? <strong>{to}</strong> : "that address"} has an Onward account, we've sent it a link
         to sign in.

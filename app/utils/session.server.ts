@@ -48,10 +48,7 @@ export async function getCurrentUser(request: Request): Promise<CurrentUser | nu
 }
 
 /** Only paths on this site may be returned to after signing in. */
-export function safeRedirect(
-  to: FormDataEntryValue | string | null | undefined,
-  fallback = "/account",
-) {
+export function safeRedirect(to: FormDataEntryValue | string | null | undefined, fallback = "/me") {
   if (
     typeof to !== "string" ||
     !to.startsWith("/") ||

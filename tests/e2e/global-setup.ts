@@ -4,7 +4,12 @@ import { fileURLToPath } from "node:url";
 import { startSmtpCapture } from "../setup/smtp.ts";
 
 /** Where the SMTP capture writes each mail as JSON; fixtures.ts reads it. */
-export const MAIL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../.e2e/mail");
+export const MAIL_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  "../.e2e",
+  process.env.E2E_PORT ?? "3123",
+  "mail",
+);
 
 /**
  * Runs in Playwright's runner process for the whole run: the SMTP server the e2e app sends mail to
@@ -13,7 +18,10 @@ export const MAIL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)
  */
 export default async function globalSetup() {
   rmSync(MAIL_DIR, { recursive: true, force: true });
-  const capture = await startSmtpCapture({ port: Number(process.env.E2E_SMTP_PORT ?? 2526), dir: MAIL_DIR });
+  const capture = await startSmtpCapture({
+    port: Number(process.env.E2E_SMTP_PORT ?? 2526),
+    dir: MAIL_DIR,
+  });
   return async () => {
     await capture.close();
   };

@@ -61,8 +61,11 @@ test("signs in with an emailed link, once only", async ({ page, db, readMail }) 
 
   await page.goto(link);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByRole("heading", { name: `Hello, ${person.name}` })).toBeVisible();
+  await expect(page).toHaveURL(/\/me$/);
+  await expect(
+    page.getByRole("heading", { name: `${person.name}, here are your tasks` }),
+  ).toBeVisible();
+  await page.goto("/account");
 
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page.getByText("You are signed out.")).toBeVisible();
@@ -121,8 +124,11 @@ test("signs in with a texted code; wrong, reused and expired codes are refused",
 
   await page.getByLabel("Code").fill(first);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-  await expect(page.getByRole("heading", { name: `Hello, ${person.name}` })).toBeVisible();
+  await expect(page).toHaveURL(/\/me$/);
+  await expect(
+    page.getByRole("heading", { name: `${person.name}, here are your tasks` }),
+  ).toBeVisible();
+  await page.goto("/account");
   await page.getByRole("button", { name: "Sign out", exact: true }).click();
   await expect(page.getByText("You are signed out.")).toBeVisible();
 
@@ -162,14 +168,15 @@ test("signing out everywhere ends the session on every device", async ({
     const link = linkIn((await readMail(person.email, { after: Date.now() - 1000 })).text);
     await page.goto(link);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page).toHaveURL(/\/account$/);
+    await expect(page).toHaveURL(/\/me$/);
   }
   const laptopPage = laptop.pages()[0]!;
-  await laptopPage.reload();
+  await laptopPage.goto("/account");
   await expect(laptopPage.getByText("(this device)")).toBeVisible();
   await expect(laptopPage.locator(".card-list .card")).toHaveCount(2);
 
   const phonePage = phone.pages()[0]!;
+  await phonePage.goto("/account");
   await phonePage.getByRole("button", { name: "Sign out everywhere" }).click();
   await expect(phonePage.getByText("You are signed out on every device.")).toBeVisible();
 

@@ -16,7 +16,7 @@ const E2E_PORT = Number(process.env.E2E_PORT ?? 3123);
 const SMTP_PORT = Number(process.env.E2E_SMTP_PORT ?? 2526);
 const E2E_DATABASE = E2E_PORT === 3123 ? "onward_e2e" : `onward_e2e_${E2E_PORT}`;
 const E2E_SESSION_SECRET = "onward-e2e-session-secret-0123456789abcd";
-const E2E_DIR = path.join(REPO_ROOT, "tests/.e2e");
+const E2E_DIR = path.join(REPO_ROOT, "tests/.e2e", String(E2E_PORT));
 const E2E_DATABASE_URL_FILE = path.join(E2E_DIR, "database-url");
 
 const log = (line: string) => console.log(`[e2e] ${line}`);

@@ -240,3 +240,10 @@ export function CheckboxField({
     </div>
   );
 }
+
+/** A conform form's errors (from `form.allErrors`) for ErrorSummary, linking to each field. */
+export function summariseErrors(formId: string, errors: Record<string, string[]> | undefined) {
+  return Object.entries(errors ?? {}).flatMap(([name, messages]) =>
+    messages.map((message) => ({ id: name ? `${formId}-${name}` : "", message })),
+  );
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { getFormProps, useForm } from "@conform-to/react";
+import { parseWithZod } from "@conform-to/zod/v4";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { data, redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { ReportFields } from "~/components/task/report-fields";
+import { ErrorSummary } from "~/components/ui/form";
+import { parseFields } from "~/loop/engine.ts";
+import { submitReport } from "~/loop/service.server.ts";
+import { buildReportSchema, FEEDBACK_LABEL, reportFromForm } from "~/schemas/report.ts";
+import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `Report back: ${data.title} – Onward` : "Report back – Onward" },
+];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const { assignment } = await requireOwnAssignment(request, params.id);
+  if (assignment.status !== "ASSIGNED") throw redirect(`/tasks/${assignment.id}`);
+  return {
+    id: assignment.id,
+    title: assignment.taskVersion.title,
+    fields: parseFields(assignment.taskVersion.fields),
+    // One key per form shown: a double submit or a retried POST of this form counts once.
+    idempotencyKey: randomUUID(),
+  };
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const { user, assignment } = await requireOwnAssignment(request, params.id);
+  const fields = parseFields(assignment.taskVersion.fields);
+  const submission = parseWithZod(await request.formData(), { schema: buildReportSchema(fields) });
+  if (submission.status !== "success") {
+    return data(submission.reply(), { status: 400 });
+  }
+  const { values, feedback, idempotencyKey } = reportFromForm(fields, submission.value);
+  const result = await submitReport({
+    assignmentId: assignment.id,
+    userId: user.id,
+    values,
+    feedback,
+    idempotencyKey,
+    source: "WEB",
+  });
+  if (!result.ok) {
+    if (result.status === 404) throw new Response("Not found", { status: 404 });
+    return data(submission.reply({ formErrors: [result.error] }), { status: 409 });
+  }
+  return redirect(`/tasks/${assignment.id}/thanks`);
+}
+
+export default function ReportBack() {
+  const { id, title, fields, idempotencyKey } = useLoaderData<typeof loader>();
+  const lastResult = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const [form, formFields] = useForm({ id: "report", lastResult });
+  const fieldErrors = form.allErrors;
+  const errors = [
+    ...(form.errors ?? []).map((message) => ({ id: "", message })),
+    ...fields.flatMap((field) =>
+      (fieldErrors[field.key] ?? []).map((message) => ({ id: `field-${field.key}`, message })),
+    ),
+    ...(fieldErrors.feedback ?? []).map((message) => ({ id: "feedback", message })),
+  ];
+  const submitted = (lastResult?.initialValue ?? {}) as Record<string, string>;
+  return (
+    <>
+      <p>
+        <Link to={`/tasks/${id}`}>Back to the task</Link>
+      </p>
+      <h1>Report back</h1>
+      <p className="lead">{title}</p>
+      <ErrorSummary errors={errors} />
+      <Form method="post" {...getFormProps(form)} noValidate>
+        <input
+          type="hidden"
+          name="idempotencyKey"
+          value={String(submitted.idempotencyKey ?? idempotencyKey)}
+        />
+        <ReportFields fields={fields} values={submitted} errors={fieldErrors} />
+        <div className="field">
+          <label htmlFor="feedback">
+            {FEEDBACK_LABEL} <span className="hint">(optional)</span>
+          </label>
+          <span className="hint" id="feedback-hint">
+            The organisers read every message.
+          </span>
+          {fieldErrors.feedback?.[0] ? (
+            <span className="field-error" id="feedback-error">
+              {fieldErrors.feedback[0]}
+            </span>
+          ) : null}
+          <textarea
+            id="feedback"
+            name={formFields.feedback?.name ?? "feedback"}
+            rows={4}
+            defaultValue={submitted.feedback ?? ""}
+            aria-describedby={
+              fieldErrors.feedback?.[0] ? "feedback-hint feedback-error" : "feedback-hint"
+            }
+            aria-invalid={fieldErrors.feedback?.[0] ? true : undefined}
+          />
+        </div>
+        <button type="submit" className="button" disabled={navigation.state === "submitting"}>
+          Send my report
+        </button>
+      </Form>
+    </>
+  );
+}

@@ -1,0 +1,80 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { ObjectiveProgress } from "~/components/progress";
+import { parseRules } from "~/loop/engine.ts";
+import { DEFAULT_END_MESSAGE } from "~/loop/engine.ts";
+import { getCampaignProgress } from "~/models/campaign.server.ts";
+import { dueWords, formatNumber } from "~/utils/format";
+import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
+
+export const meta: MetaFunction = () => [{ title: "Thank you – Onward" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const { assignment } = await requireOwnAssignment(request, params.id);
+  if (assignment.status === "ASSIGNED") throw redirect(`/tasks/${assignment.id}`);
+  const { campaign } = assignment;
+  const added = (assignment.report?.metrics ?? [])
+    .filter((metric) => metric.metricKey === campaign.metricKey)
+    .reduce((sum, metric) => sum + Number(metric.value), 0);
+  const progress = await getCampaignProgress({
+    campaignId: campaign.id,
+    metricKey: campaign.metricKey,
+  });
+  return {
+    skipped: assignment.status === "SKIPPED",
+    added,
+    unit: campaign.metricUnit,
+    campaign: { title: campaign.title, target: campaign.target, metricLabel: campaign.metricLabel },
+    total: progress.total,
+    next: assignment.next
+      ? {
+          id: assignment.next.id,
+          title: assignment.next.taskVersion.title,
+          due: dueWords(assignment.next.dueAt),
+        }
+      : null,
+    endMessage: parseRules(assignment.taskVersion.rules).endMessage?.trim() || DEFAULT_END_MESSAGE,
+  };
+}
+
+export default function Thanks() {
+  const { skipped, added, unit, campaign, total, next, endMessage } =
+    useLoaderData<typeof loader>();
+  return (
+    <>
+      <h1>{skipped ? "Thanks for letting us know" : "Thank you!"}</h1>
+      {!skipped ? (
+        <p className="lead" role="status">
+          {added > 0
+            ? `Your report added ${formatNumber(added)} ${unit} to ${campaign.title}.`
+            : `Your report is in. It helps us plan what ${campaign.title} does next.`}
+        </p>
+      ) : null}
+      <ObjectiveProgress total={total} target={campaign.target} label={campaign.metricLabel} />
+      {next ? (
+        <section className="panel" aria-labelledby="next-heading">
+          <h2 id="next-heading">Your next task</h2>
+          <p>
+            <strong>{next.title}</strong>
+            <br />
+            {next.due}
+          </p>
+          <p>
+            <Link className="button" to={`/tasks/${next.id}`}>
+              See your next task
+            </Link>
+          </p>
+        </section>
+      ) : (
+        <section className="panel" aria-labelledby="end-heading">
+          <h2 id="end-heading">That's the last task</h2>
+          <p>{endMessage}</p>
+        </section>
+      )}
+      <p>
+        <Link to="/me">See all your tasks</Link>
+      </p>
+    </>
+  );
+}
