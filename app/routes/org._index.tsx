@@ -52,7 +52,8 @@ export default function OrganiserHome() {
                   <p>
                     <span className="tag">{STATUS_WORDS[campaign.status]}</span> Target:{" "}
                     {formatNumber(campaign.target)} {campaign.metricLabel}.{" "}
-                    {formatNumber(campaign._count.reports)} reports so far.
+                    {formatNumber(campaign._count.reports)}{" "}
+                    {campaign._count.reports === 1 ? "report" : "reports"} so far.
                   </p>
                   <p>
                     Join link: <code>/join/{campaign.slug}</code>

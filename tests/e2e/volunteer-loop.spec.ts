@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
+import { createOrganiser, signIn } from "./helpers";
 
 /**
  * A citizen joins the demo campaign ("Warmer Homes for Greenfield") from its join link, reports
@@ -114,6 +115,39 @@ for (const javaScriptEnabled of [true, false]) {
         page.getByText("You added 82 doors to Warmer Homes for Greenfield."),
       ).toBeVisible();
       expect(await progressTotal(page)).toBeGreaterThanOrEqual(before + 82);
+    });
+
+    test("the organiser sees the objective move when a volunteer reports", async ({
+      page,
+      browser,
+      db,
+      readMail,
+    }) => {
+      const { rows } = await db.query(
+        `SELECT "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
+      );
+      const organiser = await createOrganiser(db, {
+        organisationId: String(rows[0]?.organisationId),
+      });
+      await signIn(page, readMail, organiser.email);
+      await page.goto("/org");
+      await page.getByRole("link", { name: "Warmer Homes for Greenfield" }).click();
+      const objective = page.locator(".progress__words strong");
+      const before = Number((await objective.innerText()).replace(/,/g, ""));
+
+      const volunteer = await browser.newContext({ javaScriptEnabled });
+      const phone = await volunteer.newPage();
+      await join(phone, `Fay${randomBytes(3).toString("hex")}`);
+      await reportBack(phone, async (p) => {
+        await p.getByLabel("How many doors did you knock on?").fill("31");
+        await p.getByLabel("It was hard").check();
+      });
+      await volunteer.close();
+
+      await page.reload();
+      expect(Number((await objective.innerText()).replace(/,/g, ""))).toBeGreaterThanOrEqual(
+        before + 31,
+      );
     });
 
     test("the other branch: ready to lead goes straight to the team task; skipping goes to leaflets", async ({
