@@ -18,6 +18,7 @@ import {
 } from "~/models/assignment.server.ts";
 import { readCampaignForLoop, readLadderRows } from "~/models/ladder.server.ts";
 import { queueTaskMessages } from "~/models/message.server.ts";
+import { scheduleAssignmentNudges, scheduleThanksAndNext } from "~/loop/nudges.server.ts";
 import {
   createVolunteer,
   ensureVolunteerMembership,
@@ -27,7 +28,8 @@ import { db, type Tx } from "~/utils/db.server.ts";
 
 /**
  * Applies the loop engine's decisions. Each function is ONE database transaction: the report, the
- * closed assignment, the next assignment and the outbox rows commit together or not at all.
+ * closed assignment, the next assignment, the outbox rows and their jobs (delivery, the reminder
+ * and overdue nudge of a new task, thank-and-next after a report) commit together or not at all.
  */
 
 export type LoopResult =
@@ -56,6 +58,7 @@ async function openNext({
   userId,
   previousId,
   now,
+  announceNext = true,
 }: {
   tx: Tx;
   decision: Decision;
@@ -63,6 +66,8 @@ async function openNext({
   userId: string;
   previousId: string | null;
   now: Date;
+  /** False after a report: the thank-and-next job announces the next task in its one message. */
+  announceNext?: boolean;
 }) {
   if (!decision.next) {
     await queueTaskMessages({
@@ -88,6 +93,8 @@ async function openNext({
       previousId,
     },
   });
+  await scheduleAssignmentNudges({ tx, assignment: next, campaignId: campaign.id, now });
+  if (!announceNext) return next.id;
   await queueTaskMessages({
     tx,
     userId,
@@ -230,7 +237,9 @@ export async function submitReport({
         userId,
         previousId: assignmentId,
         now,
+        announceNext: false,
       });
+      if (nextAssignmentId) await scheduleThanksAndNext({ tx, assignmentId });
       return {
         ok: true,
         assignmentId,

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { TEMPLATE_NAMES } from "../../emails/templates.ts";
 import { listOutbox } from "~/models/message.server.ts";
 import { requireOutboxPreview } from "~/utils/dev-only.server.ts";
 import { formatDateTime } from "~/utils/format";
@@ -10,6 +11,7 @@ export async function loader(_: LoaderFunctionArgs) {
   requireOutboxPreview();
   const messages = await listOutbox();
   return {
+    templates: TEMPLATE_NAMES,
     messages: messages.map((message) => ({
       ...message,
       createdAt: formatDateTime(message.createdAt),
@@ -19,7 +21,7 @@ export async function loader(_: LoaderFunctionArgs) {
 }
 
 export default function Outbox() {
-  const { messages } = useLoaderData<typeof loader>();
+  const { messages, templates } = useLoaderData<typeof loader>();
   return (
     <>
       <h1>Outbox</h1>
@@ -47,6 +49,15 @@ export default function Outbox() {
           ))}
         </ul>
       )}
+      <h2>Templates</h2>
+      <p>Every email template, filled with its preview content.</p>
+      <ul>
+        {templates.map((name) => (
+          <li key={name}>
+            <Link to={`/dev/outbox/templates/${name}`}>{name}</Link>
+          </li>
+        ))}
+      </ul>
     </>
   );
 }

@@ -35,33 +35,41 @@ export function createApp({
     next();
   });
 
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          "default-src": ["'self'"],
-          "script-src": [
-            "'self'",
-            (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`,
-          ],
-          "style-src": ["'self'"],
-          "img-src": ["'self'", "data:"],
-          "font-src": ["'self'"],
-          "connect-src": ["'self'"],
-          "form-action": ["'self'"],
-          "frame-ancestors": ["'none'"],
-          "base-uri": ["'self'"],
-          "object-src": ["'none'"],
-          "manifest-src": ["'self'"],
-          "worker-src": ["'self'"],
-        },
+  const securityHeaders = helmet({
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        "default-src": ["'self'"],
+        "script-src": [
+          "'self'",
+          (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`,
+        ],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+        "manifest-src": ["'self'"],
+        "worker-src": ["'self'"],
       },
-      strictTransportSecurity: false,
-      crossOriginEmbedderPolicy: false,
-      referrerPolicy: { policy: "strict-origin-when-cross-origin" },
-    }),
-  );
+    },
+    strictTransportSecurity: false,
+    crossOriginEmbedderPolicy: false,
+    referrerPolicy: { policy: "strict-origin-when-cross-origin" },
+  });
+  // The development outbox shows an email's HTML as a mail client would (inline styles, no
+  // scripts); that route sets its own stricter policy, which the site-wide one would override.
+  const EMAIL_PREVIEW = /^\/dev\/outbox\/(templates\/)?[^/]+\/html$/;
+  app.use((req, res, next) => {
+    if (EMAIL_PREVIEW.test(req.path)) {
+      res.setHeader("X-Content-Type-Options", "nosniff");
+      return next();
+    }
+    return securityHeaders(req, res, next);
+  });
 
   // HSTS only means something over TLS; behind a proxy, TRUST_PROXY lets req.secure see it.
   app.use((req, res, next) => {
@@ -74,6 +82,15 @@ export function createApp({
   app.use((req, res, next) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
     if (req.path.startsWith("/webhooks/")) return next();
+    // RFC 8058 one-click unsubscribe: a mail provider (or a webmail page, with its own Origin)
+    // posts with no cookies, and the signed token in the path is the authority. Remix would refuse
+    // a foreign Origin itself, so it is handed on as X-Onward-Origin, which the route checks before
+    // turning messages back on.
+    if (req.path.startsWith("/unsubscribe/")) {
+      req.headers["x-onward-origin"] = req.get("origin") ?? "";
+      delete req.headers.origin;
+      return next();
+    }
     const origin = req.get("origin") ?? refererOrigin(req.get("referer"));
     const own = `${req.protocol}://${req.get("host")}`;
     if (origin && origin !== own && origin !== appOrigin) {

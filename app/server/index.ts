@@ -45,6 +45,14 @@ async function main() {
     process.exit(1);
   });
 
+  // The job worker runs here too unless a separate `npm run worker` process does the work.
+  let worker: { stop: () => Promise<void> } | null = null;
+  if (env.RUN_WORKER) {
+    const { startWorker } = await import("../../jobs/worker.ts");
+    worker = await startWorker({ connectionString: env.DATABASE_URL ?? "" });
+    log("The job worker is running in this process (RUN_WORKER=false turns it off).");
+  }
+
   const { verifySmtp } = await import("../utils/email.server.ts");
   void verifySmtp().then((result) => {
     if (!result.ok)
@@ -59,7 +67,9 @@ async function main() {
     stopping = true;
     log(`Stopping (${signal})…`);
     server.close(() => {
-      void stop().finally(() => process.exit(0));
+      void (worker?.stop() ?? Promise.resolve())
+        .catch(() => {})
+        .finally(() => void stop().finally(() => process.exit(0)));
     });
     setTimeout(() => process.exit(0), 10_000).unref();
   };

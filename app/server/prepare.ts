@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { runMigrations } from "graphile-worker";
 import pg from "pg";
 import { migrate } from "../../prisma/migrator.ts";
-import { ensureDatabase, startLocalPostgres } from "./embedded-postgres.ts";
 import { getEnv, parseEnv, reloadEnv } from "../utils/env.server.ts";
 
 /** A start-up problem a person can fix; printed as one line, without a stack trace. */
@@ -52,6 +52,10 @@ export async function prepareDatabase({ log }: { log: (line: string) => void }) 
   const initial = parseEnv(process.env);
   let stop = async () => {};
   if (initial.isLocal) {
+    // Loaded only here: the embedded-postgres package hooks SIGTERM/SIGINT when imported and exits
+    // the process as soon as its own clean-up is done, which would cut short the worker's
+    // graceful stop in a deployment.
+    const { ensureDatabase, startLocalPostgres } = await import("./embedded-postgres.ts");
     const dataDir = path.resolve(initial.DATA_DIR);
     await mkdir(dataDir, { recursive: true });
     const local = await startLocalPostgres({
@@ -73,5 +77,7 @@ export async function prepareDatabase({ log }: { log: (line: string) => void }) 
   const result = await migrate({ connectionString: url, log });
   if (result.applied.length === 0)
     log(`Database is up to date (${result.alreadyApplied} migrations).`);
+  // The job queue's own schema (graphile_worker): our SQL calls graphile_worker.add_job.
+  await runMigrations({ connectionString: url });
   return { env, stop };
 }

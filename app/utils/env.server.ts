@@ -64,13 +64,47 @@ const EnvSchema = z
       .optional(),
     SMTP_URL: smtpUrl.optional(),
     MAIL_FROM: z.string().min(3).default("Onward <no-reply@onward.local>"),
-    SMS_PROVIDER: z.enum(["preview"], { message: 'must be "preview"' }).default("preview"),
+    SMS_PROVIDER: z
+      .enum(["preview", "twilio"], { message: 'must be "preview" or "twilio"' })
+      .default("preview"),
+    TWILIO_ACCOUNT_SID: z
+      .string()
+      .regex(/^AC[0-9a-fA-F]{32}$/, {
+        message: "must be an Account SID like AC0123… (34 characters)",
+      })
+      .optional(),
+    TWILIO_AUTH_TOKEN: z
+      .string()
+      .min(16, { message: "must be the Auth Token from the Twilio console" })
+      .optional(),
+    TWILIO_FROM: z
+      .string()
+      .regex(/^(\+[1-9]\d{6,14}|[A-Za-z0-9 ]{1,11})$/, {
+        message: "must be a number in international format like +447700900123, or a sender name",
+      })
+      .optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z
+      .string()
+      .regex(/^MG[0-9a-fA-F]{32}$/, { message: "must be a Messaging Service SID like MG0123…" })
+      .optional(),
+    TWILIO_API_BASE: z
+      .url({ message: "must be a URL such as https://api.twilio.com" })
+      .default("https://api.twilio.com")
+      .transform((value) => value.replace(/\/$/, "")),
+    UNSUBSCRIBE_MAILTO: z
+      .string()
+      .refine((value) => value === "none" || z.email().safeParse(value).success, {
+        message: 'must be an email address such as unsubscribe@example.org, or "none"',
+      })
+      .optional(),
     OUTBOX_PREVIEW: booleanString.optional(),
     SEED_DEMO: booleanString.optional(),
     TRUST_PROXY: booleanString.default(false),
     DEFAULT_TIMEZONE: z.string().min(1).default("Europe/London"),
     QUIET_HOURS_START: clockTime.default("21:00"),
     QUIET_HOURS_END: clockTime.default("09:00"),
+    /** Run the job worker inside the web process; false when `npm run worker` runs separately. */
+    RUN_WORKER: booleanString.default(true),
   })
   .transform((env) => {
     const local = env.DATABASE_URL === undefined;
@@ -106,6 +140,23 @@ export function parseEnv(raw: Record<string, string | undefined>): Env {
     throw new EnvError(
       "Configuration error: SESSION_SECRET is required when DATABASE_URL is set (try: openssl rand -hex 32).",
     );
+  }
+  if (env.SMS_PROVIDER === "twilio") {
+    const missing = [
+      ["TWILIO_ACCOUNT_SID", env.TWILIO_ACCOUNT_SID],
+      ["TWILIO_AUTH_TOKEN", env.TWILIO_AUTH_TOKEN],
+      [
+        "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID",
+        env.TWILIO_FROM ?? env.TWILIO_MESSAGING_SERVICE_SID,
+      ],
+      // Twilio signs its webhooks over the public address; a guessed one would refuse them all.
+      ["APP_URL", raw.APP_URL || undefined],
+    ].find(([, value]) => value === undefined);
+    if (missing) {
+      throw new EnvError(
+        `Configuration error: ${missing[0]} is required when SMS_PROVIDER=twilio.`,
+      );
+    }
   }
   return env;
 }

@@ -1,3 +1,4 @@
+import { runMigrations } from "graphile-worker";
 import type { TestProject } from "vitest/node";
 import { migrate } from "../../prisma/migrator.ts";
 import {
@@ -63,6 +64,8 @@ async function buildTemplate(adminUrl: string, urlFor: (db: string) => string, t
   try {
     const started = Date.now();
     const { applied } = await migrate({ connectionString: urlFor(building) });
+    // graphile-worker's schema too, so graphile_worker.add_job exists in every test database.
+    await runMigrations({ connectionString: urlFor(building) });
     log(`template migrated (${applied.length} migrations, ${Date.now() - started} ms)`);
   } catch (error) {
     await dropDatabase(adminUrl, building).catch(() => {});

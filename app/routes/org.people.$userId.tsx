@@ -1,0 +1,110 @@
+import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Link, useLoaderData } from "@remix-run/react";
+import { listVolunteerMessages } from "~/models/message.server.ts";
+import { formatDateTime } from "~/utils/format";
+import { requireUser } from "~/utils/session.server.ts";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  {
+    title: data ? `Messages to ${data.person.name ?? "a volunteer"} – Onward` : "Messages – Onward",
+  },
+];
+
+const KIND_WORDS: Record<string, string> = {
+  TASK_ASSIGNED: "Your task",
+  THANKS_NEXT: "Thank you and next task",
+  REMINDER: "Reminder before the due date",
+  OVERDUE: "How did it go? (after the due date)",
+  LADDER_COMPLETE: "Thank you, campaign finished",
+  REENGAGE: "We miss you",
+  ORGANISER_DIGEST: "Weekly digest",
+};
+
+function kindWords(kind: string) {
+  return KIND_WORDS[kind] ?? kind.toLowerCase().replaceAll("_", " ");
+}
+
+function statusWords(message: { status: string; sendAfter: Date; sentAt: Date | null }) {
+  switch (message.status) {
+    case "QUEUED":
+      return "Waiting to go";
+    case "HELD":
+      return `Held until ${formatDateTime(message.sendAfter)}`;
+    case "SENT":
+      return message.sentAt ? `Sent ${formatDateTime(message.sentAt)}` : "Sent";
+    case "DELIVERED":
+      return "Delivered";
+    case "FAILED":
+      return "Failed";
+    case "SUPPRESSED":
+      return "Not sent";
+    default:
+      return message.status.toLowerCase();
+  }
+}
+
+/** Every message to one volunteer, for the organisers of their organisations (404 for others). */
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const user = await requireUser(request);
+  const found = await listVolunteerMessages({ actorId: user.id, userId: params.userId ?? "" });
+  if (!found) throw new Response("Not found", { status: 404 });
+  return {
+    person: found.person,
+    organisations: found.organisations,
+    messages: found.messages.map((message) => ({
+      id: message.id,
+      written: formatDateTime(message.createdAt),
+      channel: message.channel === "EMAIL" ? "Email" : "Text",
+      kind: kindWords(message.kind),
+      status: statusWords(message),
+      reason: message.statusReason,
+    })),
+  };
+}
+
+export default function VolunteerMessages() {
+  const { person, organisations, messages } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <p>
+        <Link to="/org">Back to campaigns</Link>
+      </p>
+      <h1>Messages to {person.name ?? "this volunteer"}</h1>
+      <p>
+        Everything Onward wrote to them for {organisations.map((o) => o.name).join(" and ")}, newest
+        first, with what became of it. A message can wait for the morning (quiet hours), wait for a
+        free slot (at most a few nudges a week), or not be sent at all (opted out, unsubscribed, or
+        no longer needed).
+      </p>
+      {messages.length === 0 ? (
+        <p>No messages yet.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <caption className="visually-hidden">Messages, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Written</th>
+                <th scope="col">By</th>
+                <th scope="col">What</th>
+                <th scope="col">Status</th>
+                <th scope="col">Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {messages.map((message) => (
+                <tr key={message.id}>
+                  <td>{message.written}</td>
+                  <td>{message.channel}</td>
+                  <td>{message.kind}</td>
+                  <td>{message.status}</td>
+                  <td>{message.reason ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,85 @@
+import type { Tx } from "~/utils/db.server.ts";
+
+/**
+ * Enqueues graphile-worker jobs with SQL, on the caller's transaction: a change that rolls back
+ * leaves no job, and one that commits always has its job. graphile-worker's schema is created by
+ * `runMigrations` at start-up (app/server/prepare.ts) and in the test template database.
+ */
+
+/** Every task in jobs/tasks (the file name is the task name). */
+export type TaskName =
+  | "deliver-message"
+  | "remind-before-due"
+  | "overdue-nudge"
+  | "thank-and-next"
+  | "reengage-idle"
+  | "organiser-digest";
+
+export type JobKeyMode = "replace" | "preserve_run_at" | "unsafe_dedupe";
+
+/**
+ * Attempts before a job is given up. Delivery retries for about a day with graphile-worker's
+ * exponential backoff (e^attempt seconds, at most e^10 ≈ 6 hours apart); the jobs that only
+ * write to the database need few.
+ */
+const MAX_ATTEMPTS: Record<TaskName, number> = {
+  "deliver-message": 12,
+  "remind-before-due": 5,
+  "overdue-nudge": 5,
+  "thank-and-next": 5,
+  "reengage-idle": 5,
+  "organiser-digest": 5,
+};
+
+type Executor = Pick<Tx, "$executeRaw">;
+
+export async function addJob({
+  tx,
+  task,
+  payload,
+  runAt,
+  jobKey,
+  jobKeyMode = "replace",
+}: {
+  /** The transaction the job belongs to (the plain client works too, outside one). */
+  tx: Executor;
+  task: TaskName;
+  payload: Record<string, unknown>;
+  runAt?: Date;
+  jobKey?: string;
+  jobKeyMode?: JobKeyMode;
+}): Promise<void> {
+  // The time goes as ISO text with its zone, so the session's TimeZone can't shift it.
+  await tx.$executeRaw`SELECT graphile_worker.add_job(
+    identifier => ${task}::text,
+    payload => ${JSON.stringify(payload)}::json,
+    run_at => ${runAt ? runAt.toISOString() : null}::timestamptz,
+    max_attempts => ${MAX_ATTEMPTS[task]}::integer,
+    job_key => ${jobKey ?? null}::text,
+    job_key_mode => ${jobKeyMode}::text
+  )`;
+}
+
+/** The key of a message's delivery job: one pending delivery per message at a time. */
+export function deliveryJobKey(messageId: string) {
+  return `deliver:${messageId}`;
+}
+
+/** Schedules (or moves) the delivery of an outbox message. */
+export function addDeliveryJob({
+  tx,
+  messageId,
+  runAt,
+}: {
+  tx: Executor;
+  messageId: string;
+  runAt?: Date;
+}) {
+  return addJob({
+    tx,
+    task: "deliver-message",
+    payload: { messageId },
+    runAt,
+    jobKey: deliveryJobKey(messageId),
+  });
+}

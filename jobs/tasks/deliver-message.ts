@@ -1,0 +1,26 @@
+import type { Task } from "graphile-worker";
+import { z } from "zod";
+import { parsePayload } from "../payload.ts";
+import { deliverMessage } from "~/utils/delivery.server.ts";
+
+const Payload = z.object({ messageId: z.string().min(1) });
+
+/**
+ * Sends one outbox message under the contact policy (see app/utils/delivery.server.ts). A failed
+ * send throws so graphile-worker retries with its backoff; the last attempt marks it FAILED.
+ */
+const task: Task = async (payload, helpers) => {
+  const parsed = parsePayload(Payload, payload, helpers);
+  if (!parsed) return;
+  const result = await deliverMessage({
+    messageId: parsed.messageId,
+    now: new Date(),
+    attempt: helpers.job.attempts,
+    maxAttempts: helpers.job.max_attempts,
+  });
+  if (result.outcome === "failed" && !result.final) {
+    throw new Error(`Message ${parsed.messageId} was not sent: ${result.error}`);
+  }
+};
+
+export default task;
