@@ -6,6 +6,7 @@ import { usableTimeZone } from "~/utils/contact-policy.ts";
 import { renderEmail } from "~/utils/email.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
 import { dueWords, formatNumber } from "~/utils/format";
+import { toGsm } from "~/utils/sms-text.ts";
 import { unsubscribeUrl } from "~/utils/unsubscribe.server.ts";
 
 /**
@@ -59,7 +60,8 @@ export async function renderMessage({
     props: P,
     sms: string,
   ): Promise<RenderedMessage> => {
-    if (!email) return { subject: null, text: sms, html: null };
+    // GSM-7 text fits 153 characters a part rather than 67; the link is never cut.
+    if (!email) return { subject: null, text: toGsm(sms), html: null };
     const rendered = await renderEmail(entry.element(props));
     return { subject: entry.subject(props), text: rendered.text, html: rendered.html };
   };
