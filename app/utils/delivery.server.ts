@@ -33,6 +33,9 @@ export type DeliveryResult =
   | { outcome: "held"; until: Date; reason: string }
   | { outcome: "suppressed"; reason: string }
   | { outcome: "skipped"; reason: string }
+  /** Another transaction holds the row: the job must retry, or the message could be lost if that
+   * holder was a worker that died before committing. */
+  | { outcome: "busy" }
   | { outcome: "failed"; error: string; final: boolean };
 
 /** Longer than any send can take (nodemailer gives up after 10 s connecting + 30 s idle). */
@@ -107,13 +110,8 @@ export async function deliverMessage({
           where: { id: messageId },
         });
         if (!current) return { outcome: "skipped", reason: "not found" };
-        return {
-          outcome: "skipped",
-          reason:
-            current.status === "QUEUED" || current.status === "HELD"
-              ? "another worker is sending it"
-              : `already ${current.status.toLowerCase()}`,
-        };
+        if (current.status === "QUEUED" || current.status === "HELD") return { outcome: "busy" };
+        return { outcome: "skipped", reason: `already ${current.status.toLowerCase()}` };
       }
       const message = await getMessageForDelivery({ tx, id: messageId });
       if (message.status === "HELD" && message.sendAfter.getTime() > now.getTime() + 60_000) {

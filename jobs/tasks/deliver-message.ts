@@ -18,6 +18,13 @@ const task: Task = async (payload, helpers) => {
     attempt: helpers.job.attempts,
     maxAttempts: helpers.job.max_attempts,
   });
+  if (result.outcome === "busy") {
+    // Retry later: if the holder sends it, the retry finds it sent; if the holder died before
+    // committing, the retry sends it. Completing now could lose the message.
+    throw new Error(
+      `Message ${parsed.messageId} is being sent by another worker; will check again`,
+    );
+  }
   if (result.outcome === "failed" && !result.final) {
     throw new Error(`Message ${parsed.messageId} was not sent: ${result.error}`);
   }

@@ -12,7 +12,7 @@ import {
 } from "../fixtures/nudges.ts";
 import { startSmtpCapture, type SmtpCapture } from "../setup/smtp.ts";
 import { queueReminder } from "~/loop/nudges.server.ts";
-import { db } from "~/utils/db.server.ts";
+import { db, pool } from "~/utils/db.server.ts";
 import { deliverMessage } from "~/utils/delivery.server.ts";
 import { verifySmtp } from "~/utils/email.server.ts";
 import { reloadEnv } from "~/utils/env.server.ts";
@@ -120,7 +120,31 @@ describe("the deliver-message job, run by graphile-worker", () => {
       Array.from({ length: 5 }, () => deliverMessage({ messageId: id })),
     );
     expect(results.filter((r) => r.outcome === "sent")).toHaveLength(1);
-    expect(results.filter((r) => r.outcome === "skipped")).toHaveLength(4);
+    // The others were either told it was already sent, or that it was busy (their job retries).
+    expect(
+      results.filter(
+        (r) => r.outcome === "busy" || (r.outcome === "skipped" && r.reason === "already sent"),
+      ),
+    ).toHaveLength(4);
+    await smtp.waitForMail(volunteer.email, { timeoutMs: 5_000 });
+    expect(mailTo(volunteer.email)).toHaveLength(1);
+  });
+
+  it("a message held by another transaction is busy, not dropped, and goes once it is free", async () => {
+    const setup = await createLadderCampaign();
+    const volunteer = await joinVolunteer(setup);
+    const id = await taskMessage(volunteer.userId);
+    // A worker that died mid-send still holds the row until its session ends.
+    const holder = await pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query(`SELECT id FROM "Message" WHERE id = $1 FOR UPDATE`, [id]);
+      expect(await deliverMessage({ messageId: id })).toEqual({ outcome: "busy" });
+      await holder.query("ROLLBACK");
+    } finally {
+      holder.release();
+    }
+    expect((await deliverMessage({ messageId: id })).outcome).toBe("sent");
     await smtp.waitForMail(volunteer.email, { timeoutMs: 5_000 });
     expect(mailTo(volunteer.email)).toHaveLength(1);
   });

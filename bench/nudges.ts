@@ -1,0 +1,310 @@
+/**
+ * Nudge delivery throughput against a raw SMTP baseline, in one run.
+ *
+ *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres node --import tsx bench/nudges.ts [--count 20000] [--concurrency 10] [--port 4100]
+ *   npm run bench:nudges -- --count 5000
+ *
+ * 1. Raw: pooled nodemailer (pool: true, maxConnections 5) sends N small messages to a local SMTP
+ *    sink (bench/smtp-sink.ts, a child process that counts and discards) as fast as it can.
+ * 2. End to end: N volunteers sign up to a LIVE campaign (each gets one QUEUED "your task" email
+ *    and its deliver-message job; one message per person, so the weekly cap never holds them; each
+ *    person's timezone is chosen so that now is early afternoon for them, outside quiet hours),
+ *    then the real worker (startWorker from jobs/worker.ts, the real task files) sends them to the
+ *    same sink until all N are SENT.
+ * 3. Prints both rates and the ratio.
+ *
+ * DATABASE_URL is an admin connection: a scratch database onward_bench_<random> is created,
+ * migrated (prisma/migrator.ts + graphile-worker) and dropped at the end. Asserts nothing.
+ */
+import { fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runMigrations, type Task } from "graphile-worker";
+import nodemailer from "nodemailer";
+import { migrate } from "../prisma/migrator.ts";
+import { createDatabase, dropDatabase, withDatabase } from "../tests/setup/postgres.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: "string", default: "20000" },
+    concurrency: { type: "string", default: "10" },
+    port: { type: "string", default: String(4100 + Math.floor(Math.random() * 800)) },
+    "signup-parallel": { type: "string", default: "8" },
+    "skip-raw": { type: "boolean", default: false },
+    /** Write a V8 CPU profile of the end-to-end phase only (worker start → all SENT) here. */
+    profile: { type: "string" },
+  },
+});
+const count = Number(args.count);
+const concurrency = Number(args.concurrency);
+const adminUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const database = `onward_bench_${randomBytes(4).toString("hex")}`;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// ---------------------------------------------------------------------------------------------
+// The sink, in its own process so that its CPU is not charged to the sender's event loop.
+
+type Sink = { url: string; count(): Promise<number>; close(): Promise<void> };
+
+async function startSink(port: number): Promise<Sink> {
+  const child = fork(path.join(here, "smtp-sink.ts"), [String(port)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const listening = await new Promise<number>((resolve, reject) => {
+    child.once("message", (m) => resolve((m as { port: number }).port));
+    child.once("exit", (code) => reject(new Error(`SMTP sink exited (${code})`)));
+  });
+  return {
+    url: `smtp://127.0.0.1:${listening}`,
+    count: () =>
+      new Promise((resolve) => {
+        const on = (m: unknown) => {
+          if (m && typeof m === "object" && "count" in m) {
+            child.off("message", on);
+            resolve((m as { count: number }).count);
+          }
+        };
+        child.on("message", on);
+        child.send("count");
+      }),
+    close: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.send("close");
+      }),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers: whole-machine CPU from /proc/stat, percentiles, parallel loops.
+
+function cpuTimes() {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
+  const n = fields.map(Number);
+  const idle = (n[3] ?? 0) + (n[4] ?? 0);
+  return { idle, total: n.reduce((a, b) => a + b, 0) };
+}
+
+function busyPercent(before: ReturnType<typeof cpuTimes>, after: ReturnType<typeof cpuTimes>) {
+  const total = after.total - before.total;
+  return total > 0 ? (100 * (total - (after.idle - before.idle))) / total : 0;
+}
+
+function percentile(sorted: number[], p: number) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function inParallel(total: number, width: number, work: (i: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, total) }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        await work(i);
+      }
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const sink = await startSink(Number(args.port));
+await createDatabase(adminUrl, database);
+const url = withDatabase(adminUrl, database);
+let exitCode = 0;
+try {
+  console.log(`N=${count}, worker concurrency ${concurrency}, sink ${sink.url}, db ${database}`);
+
+  // (1) Raw baseline ---------------------------------------------------------------------------
+  let rawRate = NaN;
+  if (!args["skip-raw"]) {
+    const transport = nodemailer.createTransport({
+      url: sink.url,
+      pool: true,
+      maxConnections: 5,
+    } as Parameters<typeof nodemailer.createTransport>[0]);
+    const before = await sink.count();
+    const cpu0 = cpuTimes();
+    const started = performance.now();
+    // Keep a bounded number of sends outstanding (the pool queues them); 200 is plenty for 5
+    // connections and keeps memory flat at N = 20,000.
+    await inParallel(count, 200, async (i) => {
+      await transport.sendMail({
+        from: "bench@example.org",
+        to: `raw-${i}@example.org`,
+        subject: `Raw ${i}`,
+        text: `Hello ${i}, this is a small benchmark message.`,
+      });
+    });
+    const seconds = (performance.now() - started) / 1000;
+    const busy = busyPercent(cpu0, cpuTimes());
+    transport.close();
+    const received = (await sink.count()) - before;
+    rawRate = count / seconds;
+    console.log(
+      `raw: ${count} messages in ${seconds.toFixed(2)} s = ${Math.round(rawRate)} msgs/s ` +
+        `(sink counted ${received}; machine CPU busy ${busy.toFixed(0)} %)`,
+    );
+  }
+
+  // (2) End to end -----------------------------------------------------------------------------
+  await migrate({ connectionString: url });
+  await runMigrations({ connectionString: url });
+  process.env.DATABASE_URL = url;
+  process.env.SESSION_SECRET = "bench-session-secret-0123456789abcdef0123";
+  process.env.SMTP_URL = sink.url;
+  process.env.NODE_ENV = "production";
+
+  const { db, pool } = await import("../app/utils/db.server.ts");
+  const { createLadderCampaign } = await import("../tests/fixtures/ladder.ts");
+  const { daytimeZone } = await import("../tests/fixtures/nudges.ts");
+  const { signUpVolunteer } = await import("../app/loop/service.server.ts");
+  const { startWorker, workerLogger, loadTaskList } = await import("../jobs/worker.ts");
+
+  const setup = await createLadderCampaign();
+  const setupStarted = performance.now();
+  await inParallel(count, Number(args["signup-parallel"]), async (i) => {
+    // As tests/fixtures/nudges.ts joinVolunteer does, but with a phone number unique by
+    // construction (its random one collides at a few thousand volunteers).
+    await signUpVolunteer({
+      campaignId: setup.campaign.id,
+      organisationId: setup.organisation.id,
+      person: {
+        name: `Vol ${i}`,
+        email: `vol-${i}@example.org`,
+        phone: `+447${String(400_000_000 + i).padStart(9, "0")}`,
+        postcode: "LS6 1AA",
+        district: "LS6",
+        timezone: daytimeZone(),
+        channelPreference: "EMAIL",
+      },
+      consents: [
+        { channel: "EMAIL", wording: "email ok" },
+        { channel: "SMS", wording: "sms ok" },
+      ],
+      now: new Date(),
+    });
+    if ((i + 1) % 2000 === 0) console.log(`  ${i + 1} sign-ups…`);
+  });
+  const queued = await db.message.groupBy({ by: ["status", "kind"], _count: true });
+  const [{ jobs }] = await db.$queryRaw<[{ jobs: bigint }]>`
+    SELECT count(*) AS jobs FROM graphile_worker._private_jobs`;
+  console.log(
+    `setup: ${count} sign-ups in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s; ` +
+      `messages ${JSON.stringify(queued.map((q) => [q.kind, q.status, q._count]))}; jobs ${jobs}`,
+  );
+  const target = await db.message.count({ where: { status: "QUEUED", channel: "EMAIL" } });
+  const sinkBefore = await sink.count();
+
+  // The real tasks, with deliver-message wrapped only to time each run (start → finish).
+  const taskList = await loadTaskList();
+  const durations: number[] = [];
+  const deliver = taskList["deliver-message"] as Task;
+  taskList["deliver-message"] = async (payload, helpers) => {
+    const t0 = performance.now();
+    try {
+      return await deliver(payload, helpers);
+    } finally {
+      durations.push(performance.now() - t0);
+    }
+  };
+
+  const failures: string[] = [];
+  const { Session } = await import("node:inspector/promises");
+  const profiler = args.profile ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  }
+  const cpu0 = cpuTimes();
+  const proc0 = process.cpuUsage();
+  const started = performance.now();
+  const runner = await startWorker({
+    connectionString: url,
+    concurrency,
+    crontab: "",
+    taskList,
+    logger: workerLogger({
+      error: (line) => void (failures.length < 20 && failures.push(line)),
+      warn: (line) => void (failures.length < 20 && failures.push(line)),
+      info: () => {},
+    }),
+  });
+  const limitMs = Number(process.env.BENCH_LIMIT_MS ?? 30 * 60_000);
+  let lastReport = started;
+  let sent = 0;
+  for (;;) {
+    sent = await db.message.count({ where: { status: "SENT" } });
+    if (sent >= target) break;
+    if (performance.now() - started > limitMs) {
+      console.error(`Only ${sent} of ${target} sent in ${limitMs / 1000} s; stopping.`);
+      exitCode = 1;
+      break;
+    }
+    if (performance.now() - lastReport > 15_000) {
+      lastReport = performance.now();
+      const s = (lastReport - started) / 1000;
+      console.log(`  ${sent} sent after ${s.toFixed(0)} s (${Math.round(sent / s)} msgs/s)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const proc = process.cpuUsage(proc0);
+  const busy = busyPercent(cpu0, cpuTimes());
+  if (profiler && args.profile) {
+    const { profile } = await profiler.post("Profiler.stop");
+    const { writeFileSync } = await import("node:fs");
+    writeFileSync(args.profile, JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  await runner.stop();
+  const e2eRate = sent / seconds;
+  const statuses = await db.message.groupBy({ by: ["status"], _count: true });
+  const sinkReceived = (await sink.count()) - sinkBefore;
+  const sorted = durations.slice().sort((a, b) => a - b);
+  const [sample] = await db.$queryRaw<[{ text: number; html: number }]>`
+    SELECT avg(length("bodyText"))::int AS text, avg(length("bodyHtml"))::int AS html
+    FROM "Message" WHERE status = 'SENT'`;
+  console.log(
+    `end to end: ${sent} of ${target} SENT in ${seconds.toFixed(2)} s = ${Math.round(e2eRate)} msgs/s ` +
+      `(sink counted ${sinkReceived}; statuses ${JSON.stringify(statuses.map((s) => [s.status, s._count]))})`,
+  );
+  console.log(
+    `  per job (task start → finish, ${sorted.length} runs): p50 ${percentile(sorted, 50).toFixed(1)} ms, ` +
+      `p95 ${percentile(sorted, 95).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
+  );
+  console.log(
+    `  worker process CPU ${((proc.user + proc.system) / 1000 / sent).toFixed(1)} ms per message ` +
+      `(${(((proc.user + proc.system) / 1e6 / seconds) * 100).toFixed(0)} % of one core); ` +
+      `machine CPU busy ${busy.toFixed(0)} %; average body ${sample?.text} chars text + ${sample?.html} chars HTML`,
+  );
+  if (failures.length) console.log(`  worker said:\n    ${failures.join("\n    ")}`);
+
+  // (3) Ratio ----------------------------------------------------------------------------------
+  if (!Number.isNaN(rawRate)) {
+    const ratio = (100 * e2eRate) / rawRate;
+    console.log(
+      `\nraw ${Math.round(rawRate)} msgs/s, end to end ${Math.round(e2eRate)} msgs/s: ` +
+        `ratio ${ratio.toFixed(1)} % (target ≥ 40 %) ${ratio >= 40 ? "MET" : "NOT MET"}`,
+    );
+  }
+  await db.$disconnect();
+  await pool.end();
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
+} finally {
+  await sink.close();
+  await dropDatabase(adminUrl, database).catch((error) =>
+    console.error(`Could not drop ${database}: ${error}`),
+  );
+}
+process.exit(exitCode);
