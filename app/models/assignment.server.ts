@@ -210,7 +210,7 @@ export async function getVolunteerOverview({ userId }: { userId: string }) {
       take: 50,
     }),
     db.reportMetric.groupBy({
-      by: ["campaignId"],
+      by: ["campaignId", "metricKey"],
       _sum: { value: true },
       where: { report: { userId } },
     }),
@@ -223,12 +223,14 @@ export async function getVolunteerOverview({ userId }: { userId: string }) {
   return {
     open,
     reports,
-    contributions: totals.map((total) => {
+    // Only numbers that feed each campaign's own objective count as the person's contribution.
+    contributions: totals.flatMap((total) => {
       const campaign = campaigns.find((c) => c.id === total.campaignId);
+      if (!campaign || campaign.metricKey !== total.metricKey) return [];
       return {
         campaignId: total.campaignId,
-        campaignTitle: campaign?.title ?? "",
-        unit: campaign?.metricUnit ?? "",
+        campaignTitle: campaign.title,
+        unit: campaign.metricUnit,
         total: Number(total._sum.value ?? 0),
       };
     }),

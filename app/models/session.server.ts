@@ -44,6 +44,7 @@ export function getActiveSession({
           name: true,
           email: true,
           phone: true,
+          timezone: true,
           memberships: { select: { organisationId: true, role: true } },
         },
       },

@@ -16,7 +16,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       title: assignment.taskVersion.title,
       location: assignment.taskVersion.location,
       campaign: assignment.campaign.title,
-      due: dueWords(assignment.dueAt),
+      due: dueWords(assignment.dueAt, new Date(), user.timezone ?? undefined),
       overdue: assignment.dueAt.getTime() < Date.now(),
     })),
     reports: overview.reports.map((report) => ({

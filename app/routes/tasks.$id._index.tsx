@@ -25,7 +25,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       instructionsHtml: renderMarkdown(taskVersion.instructions),
       location: taskVersion.location,
       durationMinutes: taskVersion.durationMinutes,
-      dueText: assignment.status === "ASSIGNED" ? dueWords(assignment.dueAt) : null,
+      dueText:
+        assignment.status === "ASSIGNED"
+          ? dueWords(assignment.dueAt, new Date(), user.timezone ?? undefined)
+          : null,
     },
     campaign: {
       title: campaign.title,

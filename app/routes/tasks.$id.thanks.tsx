@@ -11,7 +11,7 @@ import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
 export const meta: MetaFunction = () => [{ title: "Thank you – Onward" }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { assignment } = await requireOwnAssignment(request, params.id);
+  const { user, assignment } = await requireOwnAssignment(request, params.id);
   if (assignment.status === "ASSIGNED") throw redirect(`/tasks/${assignment.id}`);
   const { campaign } = assignment;
   const added = (assignment.report?.metrics ?? [])
@@ -31,7 +31,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       ? {
           id: assignment.next.id,
           title: assignment.next.taskVersion.title,
-          due: dueWords(assignment.next.dueAt),
+          due: dueWords(assignment.next.dueAt, new Date(), user.timezone ?? undefined),
         }
       : null,
     endMessage: parseRules(assignment.taskVersion.rules).endMessage?.trim() || DEFAULT_END_MESSAGE,

@@ -44,25 +44,44 @@ export function describeDevice(userAgent: string | null) {
   return system ? `${browser} on ${system}` : browser;
 }
 
+// Building an Intl formatter costs far more than using one; delivery renders many due dates.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(key: string, make: () => Intl.DateTimeFormat) {
+  let found = formatters.get(key);
+  if (!found) {
+    found = make();
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 function dayNumber(date: Date, timeZone: string) {
-  const parts = new Intl.DateTimeFormat("en-CA", {
-    timeZone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(date);
+  const parts = formatter(
+    `day:${timeZone}`,
+    () =>
+      new Intl.DateTimeFormat("en-CA", {
+        timeZone,
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+      }),
+  ).format(date);
   return Math.round(Date.parse(`${parts}T00:00:00Z`) / 86_400_000);
 }
 
 /** "Due tomorrow (Thursday 26 November)" — in the person's own timezone. */
 export function dueWords(dueAt: Date | string, now: Date = new Date(), timeZone = "Europe/London") {
   const due = typeof dueAt === "string" ? new Date(dueAt) : dueAt;
-  const day = new Intl.DateTimeFormat("en-GB", {
-    weekday: "long",
-    day: "numeric",
-    month: "long",
-    timeZone,
-  }).format(due);
+  const day = formatter(
+    `weekday:${timeZone}`,
+    () =>
+      new Intl.DateTimeFormat("en-GB", {
+        weekday: "long",
+        day: "numeric",
+        month: "long",
+        timeZone,
+      }),
+  ).format(due);
   const days = dayNumber(due, timeZone) - dayNumber(now, timeZone);
   if (due.getTime() < now.getTime()) {
     return days === 0 ? "Due earlier today" : `Overdue since ${day}`;
