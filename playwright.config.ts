@@ -4,7 +4,7 @@ const BASE_URL = `http://127.0.0.1:${process.env.E2E_PORT ?? 3123}`;
 
 /** Debian's Chromium: never `playwright install` (no internet on CI machines). */
 const launchOptions = {
-  executablePath: "/usr/bin/chromium",
+  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   args: [
     "--no-sandbox",
     "--disable-gpu",
