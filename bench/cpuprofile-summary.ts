@@ -42,3 +42,31 @@ for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(to
     `${(us / 1000).toFixed(0).padStart(8)} ms  ${((100 * us) / busy).toFixed(1).padStart(5)} % of busy  ${key}`,
   );
 }
+
+// Native and node-internal time, charged to the nearest caller in a package or project file (who
+// caused the socket writes, the stream work, …).
+const parent = new Map<number, number>();
+for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+const charged = new Map<string, number>();
+profile.samples.forEach((id, i) => {
+  const dt = profile.timeDeltas[i] ?? 0;
+  const own = bucket(byId.get(id)!);
+  if (!own.startsWith("(native)") && !own.startsWith("node ")) return;
+  let at: number | undefined = id;
+  let owner = "(no caller in a package)";
+  while (at !== undefined) {
+    const key = bucket(byId.get(at)!);
+    if (key.startsWith("pkg ") || key.startsWith("src ")) {
+      owner = key;
+      break;
+    }
+    at = parent.get(at);
+  }
+  charged.set(owner, (charged.get(owner) ?? 0) + dt);
+});
+console.log("\nnative and node-internal time by nearest caller:");
+for (const [key, us] of [...charged].sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+  console.log(
+    `${(us / 1000).toFixed(0).padStart(8)} ms  ${((100 * us) / busy).toFixed(1).padStart(5)} % of busy  ${key}`,
+  );
+}

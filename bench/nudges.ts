@@ -1,17 +1,20 @@
 /**
  * Nudge delivery throughput against a raw SMTP baseline, in one run.
  *
- *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres node --import tsx bench/nudges.ts [--count 20000] [--concurrency 10] [--port 4100]
+ *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres node --import tsx bench/nudges.ts [--count 20000] [--concurrency 10] [--workers 1] [--port 4100]
  *   npm run bench:nudges -- --count 5000
  *
- * 1. Raw: pooled nodemailer (pool: true, maxConnections 5) sends N small messages to a local SMTP
- *    sink (bench/smtp-sink.ts, a child process that counts and discards) as fast as it can.
+ * 1. Raw: pooled nodemailer (pool: true, maxConnections 5, plain sendMail) sends N messages to a
+ *    local SMTP sink (bench/smtp-sink.ts, a child process that counts and discards) as fast as it
+ *    can, twice: small one-line text messages, and messages the size and shape of a real nudge
+ *    (the "your task" template's HTML and text, with the List-Unsubscribe headers).
  * 2. End to end: N volunteers sign up to a LIVE campaign (each gets one QUEUED "your task" email
  *    and its deliver-message job; one message per person, so the weekly cap never holds them; each
  *    person's timezone is chosen so that now is early afternoon for them, outside quiet hours),
  *    then the real worker (startWorker from jobs/worker.ts, the real task files) sends them to the
- *    same sink until all N are SENT.
- * 3. Prints both rates and the ratio.
+ *    same sink until all N are SENT: in this process, or with --workers N in N worker processes
+ *    (bench/worker-child.ts), as a deployment runs `npm run worker` several times.
+ * 3. Prints the rates and the ratios.
  *
  * DATABASE_URL is an admin connection: a scratch database onward_bench_<random> is created,
  * migrated (prisma/migrator.ts + graphile-worker) and dropped at the end. Asserts nothing.
@@ -23,7 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runMigrations, type Task } from "graphile-worker";
-import nodemailer from "nodemailer";
+import nodemailer, { type SendMailOptions } from "nodemailer";
 import { migrate } from "../prisma/migrator.ts";
 import { createDatabase, dropDatabase, withDatabase } from "../tests/setup/postgres.ts";
 
@@ -31,6 +34,8 @@ const { values: args } = parseArgs({
   options: {
     count: { type: "string", default: "20000" },
     concurrency: { type: "string", default: "10" },
+    /** Worker processes; 1 runs the worker in this process (with per-job timings). */
+    workers: { type: "string", default: "1" },
     port: { type: "string", default: String(4100 + Math.floor(Math.random() * 800)) },
     "signup-parallel": { type: "string", default: "8" },
     "skip-raw": { type: "boolean", default: false },
@@ -40,6 +45,7 @@ const { values: args } = parseArgs({
 });
 const count = Number(args.count);
 const concurrency = Number(args.concurrency);
+const workers = Math.max(1, Number(args.workers));
 const adminUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const database = `onward_bench_${randomBytes(4).toString("hex")}`;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,6 +119,36 @@ async function inParallel(total: number, width: number, work: (i: number) => Pro
   );
 }
 
+type ChildWorker = { go(): void; stop(): Promise<number> };
+
+/**
+ * N worker processes (bench/worker-child.ts) on the bench database, loaded and waiting: go()
+ * starts each one's worker; stop() stops it and answers its CPU ms.
+ */
+async function startChildWorkers(n: number): Promise<ChildWorker[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const child = fork(path.join(here, "worker-child.ts"), [String(concurrency)], {
+        execArgv: ["--import", "tsx"],
+        env: process.env,
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
+      await new Promise<void>((resolve, reject) => {
+        child.once("message", () => resolve());
+        child.once("exit", (code) => reject(new Error(`worker exited (${code})`)));
+      });
+      return {
+        go: () => void child.send("go"),
+        stop: () =>
+          new Promise<number>((resolve) => {
+            child.once("message", (m) => resolve((m as { cpuMs: number }).cpuMs));
+            child.send("stop");
+          }),
+      };
+    }),
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 
 const sink = await startSink(Number(args.port));
@@ -124,33 +160,55 @@ try {
 
   // (1) Raw baseline ---------------------------------------------------------------------------
   let rawRate = NaN;
+  let rawSameSizeRate = NaN;
   if (!args["skip-raw"]) {
-    const transport = nodemailer.createTransport({
-      url: sink.url,
-      pool: true,
-      maxConnections: 5,
-    } as Parameters<typeof nodemailer.createTransport>[0]);
-    const before = await sink.count();
-    const cpu0 = cpuTimes();
-    const started = performance.now();
-    // Keep a bounded number of sends outstanding (the pool queues them); 200 is plenty for 5
-    // connections and keeps memory flat at N = 20,000.
-    await inParallel(count, 200, async (i) => {
-      await transport.sendMail({
-        from: "bench@example.org",
-        to: `raw-${i}@example.org`,
-        subject: `Raw ${i}`,
-        text: `Hello ${i}, this is a small benchmark message.`,
+    const { EMAIL_TEMPLATES } = await import("../emails/templates.ts");
+    const { renderEmail } = await import("../app/utils/email.server.ts");
+    const template = EMAIL_TEMPLATES["task-assigned"];
+    const nudge = await renderEmail(template.element(template.previewProps));
+    const rawRun = async (label: string, mail: (i: number) => SendMailOptions) => {
+      const transport = nodemailer.createTransport({
+        url: sink.url,
+        pool: true,
+        maxConnections: 5,
+      } as Parameters<typeof nodemailer.createTransport>[0]);
+      const before = await sink.count();
+      const cpu0 = cpuTimes();
+      const started = performance.now();
+      // Keep a bounded number of sends outstanding (the pool queues them); 200 is plenty for 5
+      // connections and keeps memory flat at N = 20,000.
+      await inParallel(count, 200, async (i) => {
+        await transport.sendMail(mail(i));
       });
-    });
-    const seconds = (performance.now() - started) / 1000;
-    const busy = busyPercent(cpu0, cpuTimes());
-    transport.close();
-    const received = (await sink.count()) - before;
-    rawRate = count / seconds;
-    console.log(
-      `raw: ${count} messages in ${seconds.toFixed(2)} s = ${Math.round(rawRate)} msgs/s ` +
-        `(sink counted ${received}; machine CPU busy ${busy.toFixed(0)} %)`,
+      const seconds = (performance.now() - started) / 1000;
+      const busy = busyPercent(cpu0, cpuTimes());
+      transport.close();
+      const received = (await sink.count()) - before;
+      console.log(
+        `raw (${label}): ${count} messages in ${seconds.toFixed(2)} s = ${Math.round(count / seconds)} msgs/s ` +
+          `(sink counted ${received}; machine CPU busy ${busy.toFixed(0)} %)`,
+      );
+      return count / seconds;
+    };
+    rawRate = await rawRun("small text", (i) => ({
+      from: "bench@example.org",
+      to: `raw-${i}@example.org`,
+      subject: `Raw ${i}`,
+      text: `Hello ${i}, this is a small benchmark message.`,
+    }));
+    rawSameSizeRate = await rawRun(
+      `nudge-sized: ${nudge.text.length} chars text + ${nudge.html.length} chars HTML`,
+      (i) => ({
+        from: "Onward <bench@example.org>",
+        to: `raw-${i}@example.org`,
+        subject: template.subject(template.previewProps),
+        text: nudge.text,
+        html: nudge.html,
+        headers: {
+          "List-Unsubscribe": `<https://onward.example.org/unsubscribe/raw-${i}>`,
+          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+      }),
     );
   }
 
@@ -224,20 +282,26 @@ try {
     await profiler.post("Profiler.enable");
     await profiler.post("Profiler.start");
   }
+  const children = workers > 1 ? await startChildWorkers(workers) : [];
   const cpu0 = cpuTimes();
   const proc0 = process.cpuUsage();
   const started = performance.now();
-  const runner = await startWorker({
-    connectionString: url,
-    concurrency,
-    crontab: "",
-    taskList,
-    logger: workerLogger({
-      error: (line) => void (failures.length < 20 && failures.push(line)),
-      warn: (line) => void (failures.length < 20 && failures.push(line)),
-      info: () => {},
-    }),
-  });
+  // One worker here (timed per job), or child processes that each run the real worker.
+  for (const child of children) child.go();
+  const runner =
+    workers > 1
+      ? null
+      : await startWorker({
+          connectionString: url,
+          concurrency,
+          crontab: "",
+          taskList,
+          logger: workerLogger({
+            error: (line) => void (failures.length < 20 && failures.push(line)),
+            warn: (line) => void (failures.length < 20 && failures.push(line)),
+            info: () => {},
+          }),
+        });
   const limitMs = Number(process.env.BENCH_LIMIT_MS ?? 30 * 60_000);
   let lastReport = started;
   let sent = 0;
@@ -265,7 +329,11 @@ try {
     writeFileSync(args.profile, JSON.stringify(profile));
     profiler.disconnect();
   }
-  await runner.stop();
+  await runner?.stop();
+  const childCpuMs = (await Promise.all(children.map((child) => child.stop()))).reduce(
+    (a, b) => a + b,
+    0,
+  );
   const e2eRate = sent / seconds;
   const statuses = await db.message.groupBy({ by: ["status"], _count: true });
   const sinkReceived = (await sink.count()) - sinkBefore;
@@ -277,24 +345,33 @@ try {
     `end to end: ${sent} of ${target} SENT in ${seconds.toFixed(2)} s = ${Math.round(e2eRate)} msgs/s ` +
       `(sink counted ${sinkReceived}; statuses ${JSON.stringify(statuses.map((s) => [s.status, s._count]))})`,
   );
+  if (runner) {
+    console.log(
+      `  per job (task start → finish, ${sorted.length} runs): p50 ${percentile(sorted, 50).toFixed(1)} ms, ` +
+        `p95 ${percentile(sorted, 95).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
+    );
+  }
+  const workerCpuMs = runner ? (proc.user + proc.system) / 1000 : childCpuMs;
   console.log(
-    `  per job (task start → finish, ${sorted.length} runs): p50 ${percentile(sorted, 50).toFixed(1)} ms, ` +
-      `p95 ${percentile(sorted, 95).toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`,
-  );
-  console.log(
-    `  worker process CPU ${((proc.user + proc.system) / 1000 / sent).toFixed(1)} ms per message ` +
-      `(${(((proc.user + proc.system) / 1e6 / seconds) * 100).toFixed(0)} % of one core); ` +
+    `  ${workers} worker process${workers > 1 ? "es" : ""}, concurrency ${concurrency} each: ` +
+      `worker CPU ${(workerCpuMs / sent).toFixed(1)} ms per message ` +
+      `(${((workerCpuMs / 1000 / seconds) * 100).toFixed(0)} % of one core); ` +
       `machine CPU busy ${busy.toFixed(0)} %; average body ${sample?.text} chars text + ${sample?.html} chars HTML`,
   );
   if (failures.length) console.log(`  worker said:\n    ${failures.join("\n    ")}`);
 
   // (3) Ratio ----------------------------------------------------------------------------------
   if (!Number.isNaN(rawRate)) {
-    const ratio = (100 * e2eRate) / rawRate;
-    console.log(
-      `\nraw ${Math.round(rawRate)} msgs/s, end to end ${Math.round(e2eRate)} msgs/s: ` +
-        `ratio ${ratio.toFixed(1)} % (target ≥ 40 %) ${ratio >= 40 ? "MET" : "NOT MET"}`,
-    );
+    for (const [label, raw] of [
+      ["small text", rawRate],
+      ["nudge-sized", rawSameSizeRate],
+    ] as const) {
+      const ratio = (100 * e2eRate) / raw;
+      console.log(
+        `raw (${label}) ${Math.round(raw)} msgs/s, end to end ${Math.round(e2eRate)} msgs/s: ` +
+          `ratio ${ratio.toFixed(1)} % (target ≥ 40 %) ${ratio >= 40 ? "MET" : "NOT MET"}`,
+      );
+    }
   }
   await db.$disconnect();
   await pool.end();

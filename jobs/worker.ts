@@ -108,8 +108,18 @@ export async function startWorker({
     logger,
     ...(taskList ? { taskList } : { taskDirectory: TASK_DIRECTORY }),
     ...(crontab !== undefined ? { crontab } : { crontabFile: CRONTAB_FILE }),
-    // The task files are TypeScript, loaded through tsx (node --import tsx).
-    preset: { worker: { fileExtensions: [".ts", ".js"] } },
+    preset: {
+      worker: {
+        // The task files are TypeScript, loaded through tsx (node --import tsx).
+        fileExtensions: [".ts", ".js"],
+        // Fetch (and lock) jobs in batches and complete them in batches: two queries per batch
+        // instead of two per job. Every task re-checks its state, so a job that runs again after a
+        // crash (its completion not yet written) does nothing the second time.
+        localQueue: { size: concurrency * 2 },
+        completeJobBatchDelay: 0,
+        failJobBatchDelay: 0,
+      },
+    },
     // Whoever starts the worker decides how to stop it (runner.stop()), after its own shutdown.
     noHandleSignals: true,
   });
@@ -122,7 +132,10 @@ async function main() {
   const log = (line: string) => console.log(line);
   try {
     const { env, stop } = await prepareDatabase({ log });
-    const runner = await startWorker({ connectionString: env.DATABASE_URL ?? "" });
+    const runner = await startWorker({
+      connectionString: env.DATABASE_URL ?? "",
+      concurrency: env.WORKER_CONCURRENCY,
+    });
     log("Onward worker is running. Stop it with Ctrl+C.");
     let stopping = false;
     const shutdown = (signal: string) => {

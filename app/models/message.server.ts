@@ -1,4 +1,11 @@
-import type { Channel, ChannelPreference } from "~/generated/prisma/client.ts";
+import type {
+  AssignmentStatus,
+  CampaignStatus,
+  Channel,
+  ChannelPreference,
+  MessageStatus,
+  Prisma,
+} from "~/generated/prisma/client.ts";
 import { ORGANISER_ROLES } from "~/models/membership.server.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
@@ -209,80 +216,156 @@ export async function queueTaskMessages({
  * Locks a message that is still waiting to go, for the rest of the transaction. Null when it has
  * gone (or was suppressed or failed), or when another worker holds it right now.
  */
-export async function lockPendingMessage({ tx, id }: { tx: Tx; id: string }) {
-  const rows = await tx.$queryRaw<Array<{ id: string }>>`
-    SELECT id FROM "Message"
-    WHERE id = ${id} AND status IN ('QUEUED', 'HELD')
-    FOR UPDATE SKIP LOCKED`;
-  return rows.length > 0;
-}
-
 export function getMessageStatus({ id }: { id: string }) {
   return db.message.findUnique({ select: { status: true }, where: { id } });
 }
 
+type DeliveryRow = {
+  id: string;
+  userId: string | null;
+  organisationId: string | null;
+  assignmentId: string | null;
+  channel: Channel;
+  kind: string;
+  dedupeKey: string;
+  toAddress: string;
+  subject: string | null;
+  bodyText: string;
+  bodyHtml: string | null;
+  status: MessageStatus;
+  sendAfter: Date | string;
+  createdAt: Date | string;
+  userName: string | null;
+  userTimezone: string | null;
+  userDeletedAt: Date | string | null;
+  orgName: string | null;
+  orgTimezone: string | null;
+  quietStart: string | null;
+  quietEnd: string | null;
+  weeklyCap: number | null;
+  aStatus: AssignmentStatus | null;
+  aDueAt: Date | string | null;
+  aPreviousId: string | null;
+  tvTitle: string | null;
+  tvLocation: string | null;
+  tvRules: unknown;
+  cId: string | null;
+  cSlug: string | null;
+  cTitle: string | null;
+  cStatus: CampaignStatus | null;
+  cMetricKey: string | null;
+  cMetricLabel: string | null;
+  cTarget: number | null;
+  pStatus: AssignmentStatus | null;
+  pTitle: string | null;
+};
+
+const date = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+
 /**
- * Everything delivery needs to decide, render and send one message. Read in a few steps: Prisma
- * runs three or more sibling relations as parallel queries, which a transaction's single connection
- * can only queue (node-postgres deprecates that).
+ * Claims one pending message for delivery and reads everything delivery needs to decide, render
+ * and send it, in one statement: the row is locked (FOR UPDATE SKIP LOCKED; only QUEUED and HELD
+ * rows qualify), then the person's contact lock is taken (pg_advisory_xact_lock on
+ * "contact:<userId>") so that two of their messages are decided one after the other. The lock is
+ * taken by this statement, so the contact policy's reads, in the next statement, see everything
+ * a previous holder committed. Null when the row is not pending or another transaction holds it.
  */
-export async function getMessageForDelivery({ tx, id }: { tx: Tx; id: string }) {
-  const message = await tx.message.findUniqueOrThrow({
-    select: {
-      id: true,
-      userId: true,
-      organisationId: true,
-      assignmentId: true,
-      channel: true,
-      kind: true,
-      dedupeKey: true,
-      toAddress: true,
-      subject: true,
-      bodyText: true,
-      bodyHtml: true,
-      status: true,
-      sendAfter: true,
-      createdAt: true,
-      user: { select: { id: true, name: true, timezone: true, deletedAt: true } },
-      organisation: {
-        select: { name: true, timezone: true, quietStart: true, quietEnd: true, weeklyCap: true },
-      },
-    },
-    where: { id },
-  });
-  const assignment = message.assignmentId
-    ? await tx.assignment.findUnique({
-        select: {
-          id: true,
-          status: true,
-          dueAt: true,
-          previousId: true,
-          taskVersion: { select: { title: true, location: true, rules: true } },
-          campaign: {
-            select: {
-              id: true,
-              slug: true,
-              title: true,
-              status: true,
-              metricKey: true,
-              metricLabel: true,
-              target: true,
+export async function claimMessageForDelivery({ tx, id }: { tx: Tx; id: string }) {
+  const rows = await tx.$queryRaw<DeliveryRow[]>`
+    WITH claimed AS (
+      SELECT * FROM "Message"
+      WHERE id = ${id} AND status IN ('QUEUED', 'HELD')
+      FOR UPDATE SKIP LOCKED
+    ), contact AS (
+      SELECT pg_advisory_xact_lock(hashtextextended('contact:' || claimed."userId", 0)) AS locked
+      FROM claimed WHERE claimed."userId" IS NOT NULL
+    )
+    SELECT m.id, m."userId", m."organisationId", m."assignmentId", m.channel, m.kind,
+      m."dedupeKey", m."toAddress", m.subject, m."bodyText", m."bodyHtml", m.status,
+      m."sendAfter", m."createdAt",
+      u.name AS "userName", u.timezone AS "userTimezone", u."deletedAt" AS "userDeletedAt",
+      o.name AS "orgName", o.timezone AS "orgTimezone", o."quietStart", o."quietEnd",
+      o."weeklyCap",
+      a.status AS "aStatus", a."dueAt" AS "aDueAt", a."previousId" AS "aPreviousId",
+      tv.title AS "tvTitle", tv.location AS "tvLocation", tv.rules AS "tvRules",
+      c.id AS "cId", c.slug AS "cSlug", c.title AS "cTitle", c.status AS "cStatus",
+      c."metricKey" AS "cMetricKey", c."metricLabel" AS "cMetricLabel", c.target AS "cTarget",
+      p.status AS "pStatus", ptv.title AS "pTitle"
+    FROM claimed m
+    LEFT JOIN contact ON true
+    LEFT JOIN "User" u ON u.id = m."userId"
+    LEFT JOIN "Organisation" o ON o.id = m."organisationId"
+    LEFT JOIN "Assignment" a ON a.id = m."assignmentId"
+    LEFT JOIN "TaskVersion" tv ON tv.id = a."taskVersionId"
+    LEFT JOIN "Campaign" c ON c.id = a."campaignId"
+    LEFT JOIN "Assignment" p ON p.id = a."previousId"
+    LEFT JOIN "TaskVersion" ptv ON ptv.id = p."taskVersionId"`;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    userId: row.userId,
+    organisationId: row.organisationId,
+    assignmentId: row.assignmentId,
+    channel: row.channel,
+    kind: row.kind,
+    dedupeKey: row.dedupeKey,
+    toAddress: row.toAddress,
+    subject: row.subject,
+    bodyText: row.bodyText,
+    bodyHtml: row.bodyHtml,
+    status: row.status,
+    sendAfter: date(row.sendAfter),
+    createdAt: date(row.createdAt),
+    user: row.userId
+      ? {
+          id: row.userId,
+          name: row.userName,
+          timezone: row.userTimezone,
+          deletedAt: row.userDeletedAt === null ? null : date(row.userDeletedAt),
+        }
+      : null,
+    organisation:
+      row.organisationId && row.orgName !== null
+        ? {
+            name: row.orgName,
+            timezone: row.orgTimezone ?? "Europe/London",
+            quietStart: row.quietStart ?? "21:00",
+            quietEnd: row.quietEnd ?? "09:00",
+            weeklyCap: row.weeklyCap ?? 3,
+          }
+        : null,
+    assignment:
+      row.assignmentId && row.aStatus && row.aDueAt !== null && row.cId
+        ? {
+            id: row.assignmentId,
+            status: row.aStatus,
+            dueAt: date(row.aDueAt),
+            previousId: row.aPreviousId,
+            taskVersion: {
+              title: row.tvTitle ?? "",
+              location: row.tvLocation,
+              rules: row.tvRules as Prisma.JsonValue,
             },
-          },
-        },
-        where: { id: message.assignmentId },
-      })
-    : null;
-  const previous = assignment?.previousId
-    ? await tx.assignment.findUnique({
-        select: { status: true, taskVersion: { select: { title: true } } },
-        where: { id: assignment.previousId },
-      })
-    : null;
-  return { ...message, assignment: assignment ? { ...assignment, previous } : null };
+            campaign: {
+              id: row.cId,
+              slug: row.cSlug ?? "",
+              title: row.cTitle ?? "",
+              status: row.cStatus ?? "DRAFT",
+              metricKey: row.cMetricKey ?? "",
+              metricLabel: row.cMetricLabel ?? "",
+              target: row.cTarget ?? 0,
+            },
+            previous:
+              row.aPreviousId && row.pStatus
+                ? { status: row.pStatus, taskVersion: { title: row.pTitle ?? "" } }
+                : null,
+          }
+        : null,
+  };
 }
 
-export type MessageForDelivery = Awaited<ReturnType<typeof getMessageForDelivery>>;
+export type MessageForDelivery = NonNullable<Awaited<ReturnType<typeof claimMessageForDelivery>>>;
 
 export function markMessageHeld({
   tx,
@@ -311,7 +394,7 @@ export function markMessageSuppressed({ tx, id, reason }: { tx: Tx; id: string; 
 }
 
 /** Records a sent message with what was sent, so the outbox shows the real content. */
-export function recordMessageSent({
+export async function recordMessageSent({
   tx,
   id,
   now,
@@ -326,21 +409,15 @@ export function recordMessageSent({
   providerId: string | null;
   content: { subject: string | null; text: string; html: string | null };
 }) {
-  return tx.message.update({
-    select: { id: true },
-    where: { id },
-    data: {
-      status: "SENT",
-      statusReason: null,
-      transport,
-      providerId,
-      sentAt: now,
-      attempts: { increment: 1 },
-      subject: content.subject,
-      bodyText: content.text,
-      bodyHtml: content.html,
-    },
-  });
+  // One plain statement: this runs once per message sent, on the hot path of every nudge.
+  const at = now.toISOString();
+  await tx.$executeRaw`
+    UPDATE "Message"
+    SET status = 'SENT', "statusReason" = NULL, transport = ${transport},
+      "providerId" = ${providerId}, "sentAt" = (${at}::timestamptz AT TIME ZONE 'UTC'),
+      attempts = attempts + 1, subject = ${content.subject}, "bodyText" = ${content.text},
+      "bodyHtml" = ${content.html}, "updatedAt" = (now() AT TIME ZONE 'UTC')
+    WHERE id = ${id}`;
 }
 
 /** A failed attempt: counted, with its reason; FAILED when no attempt is left. */

@@ -83,71 +83,66 @@ export async function getReportedAssignment({
   return { ...assignment, next, user };
 }
 
-/** The newest consent row for the channel and any active suppression of the address. */
-export async function getContactState({
+/**
+ * What the contact policy reads about a person, in one statement: the newest consent row for the
+ * channel, any active suppression of the address (or a personal one of the person's), and when
+ * each nudge counted against the weekly cap was sent in the 7 days before `now`. A nudge counts
+ * once however many channels it went on (its rows share the dedupe key up to the channel), and the
+ * nudge being decided (`exceptKey`), whose other channel may have gone already, doesn't count.
+ * `kinds` empty: no nudge times are read (the message isn't a nudge).
+ */
+export async function getContactFacts({
   tx,
   userId,
   channel,
   address,
-}: {
-  tx: Tx;
-  userId: string | null;
-  channel: Channel;
-  address: string;
-}) {
-  // One after the other: both run on the caller's transaction, which is one connection.
-  const newestConsent = userId
-    ? await tx.consent.findFirst({
-        select: { granted: true },
-        where: { userId, channel },
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      })
-    : null;
-  const suppression = await tx.suppression.findFirst({
-    select: { reason: true },
-    where: {
-      channel,
-      liftedAt: null,
-      OR: [
-        { address: { equals: address, mode: "insensitive" } },
-        ...(userId ? [{ userId, reason: { in: PERSONAL_SUPPRESSIONS } }] : []),
-      ],
-    },
-    orderBy: { createdAt: "desc" },
-  });
-  return { newestConsent, suppression };
-}
-
-/**
- * When each nudge counted against the weekly cap was sent in the 7 days before `now`: one time per
- * nudge however many channels it went on (its rows share the dedupe key up to the channel), and
- * not counting the nudge being decided (`exceptKey`), whose other channel may have gone already.
- */
-export async function listSentNudgeTimes({
-  tx,
-  userId,
   now,
   kinds,
   exceptKey,
 }: {
   tx: Tx;
-  userId: string;
+  userId: string | null;
+  channel: Channel;
+  address: string;
   now: Date;
   kinds: readonly string[];
   exceptKey: string;
-}): Promise<Date[]> {
-  const from = new Date(now.getTime() - 7 * DAY_MS);
-  const rows = await tx.$queryRaw<Array<{ at: Date }>>`
-    SELECT min("sentAt") AS at
-    FROM "Message"
-    WHERE "userId" = ${userId}
-      AND status IN ('SENT', 'DELIVERED')
-      AND kind = ANY(${[...kinds]}::text[])
-      AND "sentAt" > ${from.toISOString()}::timestamptz
-      AND "sentAt" <= ${now.toISOString()}::timestamptz
-      AND regexp_replace("dedupeKey", ':(EMAIL|SMS)$', '') <> ${exceptKey}
-    GROUP BY regexp_replace("dedupeKey", ':(EMAIL|SMS)$', '')`;
-  return rows.map((row) => new Date(row.at));
+}) {
+  const from = new Date(now.getTime() - 7 * DAY_MS).toISOString();
+  const to = now.toISOString();
+  const [row] = await tx.$queryRaw<
+    Array<{
+      granted: boolean | null;
+      suppression: SuppressionReason | null;
+      /** Epoch milliseconds (UTC): a plain number, whatever the session's time zone. */
+      sent: number[] | null;
+    }>
+  >`
+    SELECT
+      (SELECT granted FROM "Consent"
+        WHERE "userId" = ${userId} AND channel = ${channel}::"Channel"
+        ORDER BY "createdAt" DESC, id DESC LIMIT 1) AS granted,
+      (SELECT reason FROM "Suppression"
+        WHERE channel = ${channel}::"Channel" AND "liftedAt" IS NULL
+          AND (lower(address) = lower(${address})
+            OR ("userId" = ${userId} AND reason = ANY(${PERSONAL_SUPPRESSIONS}::"SuppressionReason"[])))
+        ORDER BY "createdAt" DESC LIMIT 1) AS suppression,
+      (SELECT array_agg((extract(epoch FROM at) * 1000)::float8) FROM (
+        SELECT min("sentAt") AS at
+        FROM "Message"
+        WHERE "userId" = ${userId}
+          AND cardinality(${[...kinds]}::text[]) > 0
+          AND status IN ('SENT', 'DELIVERED')
+          AND kind = ANY(${[...kinds]}::text[])
+          AND "sentAt" > (${from}::timestamptz AT TIME ZONE 'UTC')
+          AND "sentAt" <= (${to}::timestamptz AT TIME ZONE 'UTC')
+          AND regexp_replace("dedupeKey", ':(EMAIL|SMS)$', '') <> ${exceptKey}
+        GROUP BY regexp_replace("dedupeKey", ':(EMAIL|SMS)$', '')) nudges) AS sent`;
+  return {
+    newestConsent: row && row.granted !== null ? { granted: row.granted } : null,
+    suppression: row?.suppression ? { reason: row.suppression } : null,
+    sentInWindow: (row?.sent ?? []).map((ms) => new Date(Number(ms))),
+  };
 }
 
 export function countOpenAssignments({ tx, userId }: { tx: Tx; userId: string }) {

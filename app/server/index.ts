@@ -49,7 +49,10 @@ async function main() {
   let worker: { stop: () => Promise<void> } | null = null;
   if (env.RUN_WORKER) {
     const { startWorker } = await import("../../jobs/worker.ts");
-    worker = await startWorker({ connectionString: env.DATABASE_URL ?? "" });
+    worker = await startWorker({
+      connectionString: env.DATABASE_URL ?? "",
+      concurrency: env.WORKER_CONCURRENCY,
+    });
     log("The job worker is running in this process (RUN_WORKER=false turns it off).");
   }
 

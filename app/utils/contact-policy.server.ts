@@ -3,7 +3,7 @@ import {
   markMessageSuppressed,
   type MessageForDelivery,
 } from "~/models/message.server.ts";
-import { getContactState, listSentNudgeTimes } from "~/models/nudge.server.ts";
+import { getContactFacts } from "~/models/nudge.server.ts";
 import {
   classOf,
   decideContact,
@@ -40,22 +40,15 @@ export async function loadContactInput({
 }): Promise<ContactInput> {
   const env = getEnv();
   const messageClass = classOf(message.kind);
-  const { newestConsent, suppression } = await getContactState({
+  const { newestConsent, suppression, sentInWindow } = await getContactFacts({
     tx,
     userId: message.userId,
     channel: message.channel,
     address: message.toAddress,
+    now,
+    kinds: messageClass === "nudge" && message.userId ? NUDGE_KINDS : [],
+    exceptKey: nudgeKey(message.dedupeKey),
   });
-  const sentInWindow =
-    messageClass === "nudge" && message.userId
-      ? await listSentNudgeTimes({
-          tx,
-          userId: message.userId,
-          now,
-          kinds: NUDGE_KINDS,
-          exceptKey: nudgeKey(message.dedupeKey),
-        })
-      : [];
   const organisation = message.organisation;
   return {
     now,

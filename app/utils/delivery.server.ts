@@ -1,6 +1,5 @@
 import {
-  getMessageForDelivery,
-  lockPendingMessage,
+  claimMessageForDelivery,
   markMessageSuppressed,
   recordMessageAttemptFailed,
   recordMessageSent,
@@ -24,8 +23,11 @@ import { listUnsubscribeHeaders } from "~/utils/unsubscribe.server.ts";
  * a second worker that reaches the same message meanwhile skips it. The one gap is the SMTP or SMS
  * edge: if the process dies after the provider accepted the message but before the commit, the
  * row is still QUEUED when the job is retried, and the person gets it twice (at-least-once). The
- * transaction also takes an advisory lock per person, so two of their messages are decided one
- * after the other and can't both take the last slot under the weekly cap.
+ * claim also takes an advisory lock per person, so two of their messages are decided one after
+ * the other and can't both take the last slot under the weekly cap.
+ *
+ * On the hot path a delivery is four statements: claim and read (one query), the contact facts
+ * (one query), the send, and the SENT update; graphile-worker fetches and completes jobs in batches.
  */
 
 export type DeliveryResult =
@@ -104,7 +106,8 @@ export async function deliverMessage({
 }): Promise<DeliveryResult> {
   return db.$transaction(
     async (tx): Promise<DeliveryResult> => {
-      if (!(await lockPendingMessage({ tx, id: messageId }))) {
+      const message = await claimMessageForDelivery({ tx, id: messageId });
+      if (!message) {
         const current = await tx.message.findUnique({
           select: { status: true },
           where: { id: messageId },
@@ -113,14 +116,10 @@ export async function deliverMessage({
         if (current.status === "QUEUED" || current.status === "HELD") return { outcome: "busy" };
         return { outcome: "skipped", reason: `already ${current.status.toLowerCase()}` };
       }
-      const message = await getMessageForDelivery({ tx, id: messageId });
       if (message.status === "HELD" && message.sendAfter.getTime() > now.getTime() + 60_000) {
         // An early run (an older job for the message): make sure the right one is waiting.
         await addDeliveryJob({ tx, messageId, runAt: message.sendAfter });
         return { outcome: "skipped", reason: "held until later" };
-      }
-      if (message.userId) {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`contact:${message.userId}`}, 0))`;
       }
 
       const fact = await staleFact(tx, message);

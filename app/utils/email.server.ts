@@ -1,26 +1,38 @@
-import { render } from "@react-email/render";
+import { plainTextSelectors } from "@react-email/render";
+import { compile } from "html-to-text";
 import nodemailer, { type Transporter } from "nodemailer";
+import MailComposer from "nodemailer/lib/mail-composer";
 import type { ReactElement } from "react";
+import { renderToStaticMarkup } from "react-dom/server";
 import { getEnv } from "~/utils/env.server.ts";
 
 export type RenderedEmail = { html: string; text: string };
 
-/** Renders a React Email template to HTML and its plain-text twin. */
+/**
+ * HTML → plain text, with React Email's own plain-text rules (what `render(…, { plainText: true })`
+ * applies) compiled once: compiling the selectors on every call cost more than the conversion.
+ */
+const toText = compile({
+  wordwrap: false,
+  selectors: [
+    ...plainTextSelectors,
+    { selector: "h1", options: { uppercase: false } },
+    { selector: "h2", options: { uppercase: false } },
+    { selector: "img", format: "skip" },
+  ],
+});
+
+const DOCTYPE =
+  '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">';
+
+/**
+ * Renders a React Email template once, to HTML and its plain-text twin. Our templates are
+ * synchronous, so React's static renderer gives what React Email's streaming `render` gives (less
+ * its Suspense comment markers) in a fifth of the time; the text comes from that same HTML.
+ */
 export async function renderEmail(element: ReactElement): Promise<RenderedEmail> {
-  const [html, text] = await Promise.all([
-    render(element),
-    render(element, {
-      plainText: true,
-      htmlToTextOptions: {
-        selectors: [
-          { selector: "h1", options: { uppercase: false } },
-          { selector: "h2", options: { uppercase: false } },
-          { selector: "img", format: "skip" },
-        ],
-      },
-    }),
-  ]);
-  return { html, text };
+  const html = DOCTYPE + renderToStaticMarkup(element).replace(/<!DOCTYPE.*?>/, "");
+  return { html, text: toText(html) };
 }
 
 let transporter: { url: string; transport: Transporter } | undefined;
@@ -64,15 +76,12 @@ export async function sendEmail({
   const { SMTP_URL, MAIL_FROM } = getEnv();
   if (!SMTP_URL) return { ok: true, transport: "preview", providerId: null };
   try {
-    const info = await smtp(SMTP_URL).sendMail({
-      from: MAIL_FROM,
-      to,
-      subject,
-      html,
-      text,
-      headers,
-    });
-    return { ok: true, transport: "smtp", providerId: info.messageId ?? null };
+    // Built whole before it goes: the pool then writes one buffer instead of a stream of small
+    // MIME chunks (a socket write each), which was the largest cost of a send.
+    const compiled = new MailComposer({ from: MAIL_FROM, to, subject, html, text, headers }).compile();
+    const raw = await compiled.build();
+    await smtp(SMTP_URL).sendMail({ envelope: compiled.getEnvelope(), raw });
+    return { ok: true, transport: "smtp", providerId: compiled.messageId() };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };
   }

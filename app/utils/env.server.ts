@@ -105,6 +105,13 @@ const EnvSchema = z
     QUIET_HOURS_END: clockTime.default("09:00"),
     /** Run the job worker inside the web process; false when `npm run worker` runs separately. */
     RUN_WORKER: booleanString.default(true),
+    /** Jobs one worker process runs at once (each delivery holds a database connection). */
+    WORKER_CONCURRENCY: z.coerce
+      .number({ message: "must be a whole number from 1 to 8" })
+      .int({ message: "must be a whole number from 1 to 8" })
+      .min(1, { message: "must be a whole number from 1 to 8" })
+      .max(8, { message: "must be a whole number from 1 to 8" })
+      .default(5),
   })
   .transform((env) => {
     const local = env.DATABASE_URL === undefined;
