@@ -46,7 +46,8 @@ for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(to
 // Native and node-internal time, charged to the nearest caller in a package or project file (who
 // caused the socket writes, the stream work, …).
 const parent = new Map<number, number>();
-for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+for (const node of profile.nodes)
+  for (const child of node.children ?? []) parent.set(child, node.id);
 const charged = new Map<string, number>();
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;

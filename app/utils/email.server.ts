@@ -78,7 +78,14 @@ export async function sendEmail({
   try {
     // Built whole before it goes: the pool then writes one buffer instead of a stream of small
     // MIME chunks (a socket write each), which was the largest cost of a send.
-    const compiled = new MailComposer({ from: MAIL_FROM, to, subject, html, text, headers }).compile();
+    const compiled = new MailComposer({
+      from: MAIL_FROM,
+      to,
+      subject,
+      html,
+      text,
+      headers,
+    }).compile();
     const raw = await compiled.build();
     await smtp(SMTP_URL).sendMail({ envelope: compiled.getEnvelope(), raw });
     return { ok: true, transport: "smtp", providerId: compiled.messageId() };
