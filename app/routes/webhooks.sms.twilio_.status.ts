@@ -14,6 +14,7 @@ export async function action({ request }: ActionFunctionArgs) {
       status: parsed.data.MessageStatus,
       errorCode: parsed.data.ErrorCode ?? null,
       to: parsed.data.To ?? null,
+      unknown: "defer",
     });
   }
   // Twilio only needs to know we have it; a report we can't use is not worth a retry.

@@ -13,7 +13,8 @@ export type TaskName =
   | "overdue-nudge"
   | "thank-and-next"
   | "reengage-idle"
-  | "organiser-digest";
+  | "organiser-digest"
+  | "apply-sms-status";
 
 export type JobKeyMode = "replace" | "preserve_run_at" | "unsafe_dedupe";
 
@@ -29,6 +30,8 @@ const MAX_ATTEMPTS: Record<TaskName, number> = {
   "thank-and-next": 5,
   "reengage-idle": 5,
   "organiser-digest": 5,
+  // e^1 … e^5 seconds apart: about a minute and a half for the send that caused it to commit.
+  "apply-sms-status": 6,
 };
 
 type Executor = Pick<Tx, "$executeRaw">;

@@ -12,7 +12,9 @@ import { liftSuppressions, suppressAddress } from "~/models/opt-out.server.ts";
 import { findUserByPhone } from "~/models/user.server.ts";
 import { buildReportSchema, type ReportValues } from "~/schemas/report.ts";
 import type { ReportField } from "~/schemas/task.ts";
+import { db } from "~/utils/db.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
+import { addJob } from "~/utils/jobs.server.ts";
 import { SUPPRESSING_ERROR_CODES } from "~/utils/sms/twilio.server.ts";
 
 /**
@@ -334,10 +336,23 @@ export async function handleInboundSms({
   return outcome;
 }
 
+export type SmsStatusReport = {
+  messageSid: string;
+  status: string;
+  errorCode: string | null;
+  to: string | null;
+};
+
 /**
  * A delivery report on a text we sent: delivered, or failed with Twilio's error code. A code that
  * means the number can't take texts suppresses it. Other statuses (queued, sent…) change nothing:
  * the message was marked sent when Twilio accepted it.
+ *
+ * Twilio can report on a text before the send that made it has saved Twilio's id (the delivery
+ * transaction commits after Twilio answers). A final report for an id we don't know yet is
+ * therefore not dropped: `unknown: "defer"` (the webhook) queues an apply-sms-status job, which
+ * tries again with backoff (`"retry"` throws while the id is unknown) and on its last attempt
+ * (`"settle"`) acts on the address alone.
  */
 export async function handleSmsStatus({
   messageSid,
@@ -345,13 +360,15 @@ export async function handleSmsStatus({
   errorCode,
   to,
   now = new Date(),
-}: {
-  messageSid: string;
-  status: string;
-  errorCode: string | null;
-  to: string | null;
+  unknown = "settle",
+}: SmsStatusReport & {
   now?: Date;
-}): Promise<{ recorded: "DELIVERED" | "FAILED" | null; suppressed: boolean }> {
+  unknown?: "defer" | "retry" | "settle";
+}): Promise<{
+  recorded: "DELIVERED" | "FAILED" | null;
+  suppressed: boolean;
+  deferred?: boolean;
+}> {
   const final =
     status === "delivered"
       ? ("DELIVERED" as const)
@@ -366,6 +383,19 @@ export async function handleSmsStatus({
     reason: final === "FAILED" ? reason : null,
     at: now,
   });
+  if (!message && unknown === "defer") {
+    await addJob({
+      tx: db,
+      task: "apply-sms-status",
+      payload: { messageSid, status, errorCode, to, at: now.toISOString() },
+      jobKey: `sms-status:${messageSid}:${final}`,
+      jobKeyMode: "preserve_run_at",
+    });
+    return { recorded: null, suppressed: false, deferred: true };
+  }
+  if (!message && unknown === "retry") {
+    throw new Error(`No text with Twilio id ${messageSid} yet; will look again`);
+  }
   const suppression = errorCode ? SUPPRESSING_ERROR_CODES[errorCode] : undefined;
   const address = message?.toAddress ?? to;
   let suppressed = false;

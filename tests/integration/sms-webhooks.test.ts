@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_AUTH_TOKEN } from "../fixtures/fake-twilio.ts";
 import { createLadderCampaign, saveVersion } from "../fixtures/ladder.ts";
 import { createUser, ukMobile } from "../fixtures/people.ts";
+import { keepOnlyJobs, listJobs, makeDue, runJobsOnce } from "../fixtures/nudges.ts";
 import { joinWithPhone, SMS_LADDER } from "../fixtures/sms-ladder.ts";
 import {
   inboundParams,
@@ -542,6 +543,68 @@ describe("delivery status callbacks", () => {
     expect(await activeSuppressions(stopped.user.phone!)).toEqual([
       { channel: "SMS", reason: "SMS_STOP", userId: stopped.user.id },
     ]);
+  });
+
+  it("a report that comes before the send saved Twilio's id is applied once it has", async () => {
+    const user = await createUser({ phone: ukMobile() });
+    const sid = messageSid();
+    const response = await post(
+      STATUS,
+      statusParams({ sid, status: "delivered", to: user.phone! }),
+    );
+    expect(response.status).toBe(204);
+    const key = `sms-status:${sid}:DELIVERED`;
+    expect(await listJobs({ key })).toHaveLength(1);
+    await keepOnlyJobs([key]);
+
+    // Still unknown: the job fails and waits to try again.
+    expect(await runJobsOnce()).toHaveLength(1);
+    const [waiting] = await listJobs({ key });
+    expect(waiting?.attempts).toBe(1);
+    expect(waiting?.last_error).toContain("will look again");
+
+    // The send commits with Twilio's id; the next attempt records the delivery, once.
+    const message = await db.message.create({
+      select: { id: true },
+      data: {
+        userId: user.id,
+        channel: "SMS",
+        kind: "TASK_ASSIGNED",
+        dedupeKey: `test:${sid}`,
+        toAddress: user.phone!,
+        bodyText: "Your next task",
+        status: "SENT",
+        transport: "twilio",
+        providerId: sid,
+        sentAt: new Date(),
+      },
+    });
+    await makeDue({ key });
+    expect(await runJobsOnce()).toEqual([]);
+    expect((await readMessage(message.id)).status).toBe("DELIVERED");
+    expect(await listJobs({ key })).toEqual([]);
+  });
+
+  it("a failure report for an id that never turns up still suppresses a landline, on the last try", async () => {
+    const user = await createUser({ phone: ukMobile() });
+    const sid = messageSid();
+    await post(
+      STATUS,
+      statusParams({ sid, status: "failed", to: user.phone!, errorCode: "30006" }),
+    );
+    const key = `sms-status:${sid}:FAILED`;
+    await keepOnlyJobs([key]);
+    expect(await runJobsOnce()).toHaveLength(1);
+    expect(await activeSuppressions(user.phone!)).toEqual([]);
+
+    await db.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET attempts = max_attempts - 1, run_at = now()
+      WHERE key = ${key}`;
+    expect(await runJobsOnce()).toEqual([]);
+    expect(await activeSuppressions(user.phone!)).toEqual([
+      { channel: "SMS", reason: "BOUNCE", userId: user.id },
+    ]);
+    expect(await listJobs({ key })).toEqual([]);
   });
 
   it("refuses an unsigned callback and changes nothing", async () => {
