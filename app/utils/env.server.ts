@@ -91,6 +91,11 @@ const EnvSchema = z
       .url({ message: "must be a URL such as https://api.twilio.com" })
       .default("https://api.twilio.com")
       .transform((value) => value.replace(/\/$/, "")),
+    /** Shared secret of POST /webhooks/email/inbound (the mail provider's inbound route). */
+    INBOUND_EMAIL_SECRET: z
+      .string()
+      .min(16, { message: "must be at least 16 characters (try: openssl rand -hex 16)" })
+      .optional(),
     UNSUBSCRIBE_MAILTO: z
       .string()
       .refine((value) => value === "none" || z.email().safeParse(value).success, {

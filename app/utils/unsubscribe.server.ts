@@ -158,3 +158,32 @@ export async function changeSubscription({
   });
   return { ok: true };
 }
+
+/** "unsubscribe+TOKEN@domain": the token in the local part of a mailto unsubscribe address. */
+const MAILTO_TOKEN = /\+([A-Za-z0-9_-]{1,64}\.[ES]\.[A-Za-z0-9_-]{22})@/g;
+
+/**
+ * A mail that reached an unsubscribe+TOKEN@ address (RFC 2369 mailto unsubscribe), as a mail
+ * provider's inbound route reports it: every valid token among the recipients opts its person
+ * out. Returns how many people that was; a recipient that isn't one of ours changes nothing.
+ */
+export async function unsubscribeByMail({
+  recipients,
+  now = new Date(),
+}: {
+  recipients: string[];
+  now?: Date;
+}): Promise<number> {
+  const tokens = new Set<string>();
+  for (const recipient of recipients) {
+    for (const match of recipient.slice(0, 10_000).matchAll(MAILTO_TOKEN)) {
+      if (match[1] && readUnsubscribeToken(match[1])) tokens.add(match[1]);
+    }
+  }
+  let done = 0;
+  for (const token of [...tokens].slice(0, 20)) {
+    const result = await changeSubscription({ token, subscribe: false, source: "mailto", now });
+    if (result.ok) done++;
+  }
+  return done;
+}

@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { createUser, ukMobile } from "../fixtures/people.ts";
 import { action, loader } from "~/routes/unsubscribe.$token.tsx";
+import { action as inboundAction } from "~/routes/webhooks.email.inbound.ts";
 import { db } from "~/utils/db.server.ts";
 import { reloadEnv } from "~/utils/env.server.ts";
 import {
@@ -285,5 +286,100 @@ describe("the unsubscribe page and one-click POST", () => {
         select: { channel: true, address: true, reason: true },
       }),
     ).toEqual([{ channel: "SMS", address: phone, reason: "UNSUBSCRIBED" }]);
+  });
+});
+
+describe("mail to the unsubscribe address (POST /webhooks/email/inbound)", () => {
+  const SECRET = "inbound-secret-0123456789";
+
+  function inbound(body: BodyInit, { key = SECRET as string | null, type = "" } = {}) {
+    const url = `${APP_URL}/webhooks/email/inbound${key ? `?key=${key}` : ""}`;
+    return inboundAction({
+      request: new Request(url, {
+        method: "POST",
+        headers: type ? { "Content-Type": type } : {},
+        body,
+      }),
+      params: {},
+      context,
+    });
+  }
+
+  function optOuts(userId: string) {
+    return db.suppression.findMany({
+      where: { userId, liftedAt: null },
+      select: { channel: true, reason: true, detail: true },
+    });
+  }
+
+  afterEach(() => {
+    delete process.env.INBOUND_EMAIL_SECRET;
+    reloadEnv();
+  });
+
+  it("opts out the person whose token is in the recipient, from a form post (Mailgun, SendGrid)", async () => {
+    process.env.INBOUND_EMAIL_SECRET = SECRET;
+    reloadEnv();
+    const user = await createUser();
+    const bystander = await createUser();
+    const token = makeUnsubscribeToken({ userId: user.id, channel: "EMAIL" });
+    const other = makeUnsubscribeToken({ userId: bystander.id, channel: "EMAIL" });
+    const form = new URLSearchParams({
+      recipient: `unsubscribe+${token}@mail.example.org`,
+      subject: "unsubscribe",
+      // A token quoted in the body is not a recipient: it changes nothing.
+      "body-plain": `> unsubscribe+${other}@mail.example.org`,
+    });
+    const response = await inbound(form);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ unsubscribed: 1 });
+    expect(await optOuts(user.id)).toEqual([
+      { channel: "EMAIL", reason: "UNSUBSCRIBED", detail: "mailto" },
+    ]);
+    expect(await optOuts(bystander.id)).toEqual([]);
+
+    // The same mail again (providers retry) writes nothing more.
+    await inbound(form);
+    expect(await optOuts(user.id)).toHaveLength(1);
+  });
+
+  it("reads Postmark's JSON (ToFull) and SendGrid's envelope", async () => {
+    process.env.INBOUND_EMAIL_SECRET = SECRET;
+    reloadEnv();
+    const a = await createUser();
+    const b = await createUser();
+    const tokenA = makeUnsubscribeToken({ userId: a.id, channel: "EMAIL" });
+    const tokenB = makeUnsubscribeToken({ userId: b.id, channel: "EMAIL" });
+    const postmark = await inbound(
+      JSON.stringify({ ToFull: [{ Email: `unsubscribe+${tokenA}@m.example.org`, Name: "" }] }),
+      { type: "application/json" },
+    );
+    expect(await postmark.json()).toEqual({ unsubscribed: 1 });
+    const sendgrid = await inbound(
+      new URLSearchParams({
+        envelope: JSON.stringify({ to: [`unsubscribe+${tokenB}@m.example.org`], from: "x@y.z" }),
+      }),
+    );
+    expect(await sendgrid.json()).toEqual({ unsubscribed: 1 });
+    expect(await optOuts(a.id)).toHaveLength(1);
+    expect(await optOuts(b.id)).toHaveLength(1);
+  });
+
+  it("refuses a wrong or missing secret, ignores forged tokens, and is off without a secret", async () => {
+    const user = await createUser();
+    const token = makeUnsubscribeToken({ userId: user.id, channel: "EMAIL" });
+    const form = () => new URLSearchParams({ to: `unsubscribe+${token}@m.example.org` });
+    expect((await inbound(form())).status).toBe(404);
+
+    process.env.INBOUND_EMAIL_SECRET = SECRET;
+    reloadEnv();
+    expect((await inbound(form(), { key: "wrong-secret-0123456789" })).status).toBe(403);
+    expect((await inbound(form(), { key: null })).status).toBe(403);
+    const forged = `${user.id}.E.${"A".repeat(22)}`;
+    const response = await inbound(
+      new URLSearchParams({ to: `unsubscribe+${forged}@m.example.org` }),
+    );
+    expect(await response.json()).toEqual({ unsubscribed: 0 });
+    expect(await optOuts(user.id)).toEqual([]);
   });
 });
