@@ -10,6 +10,11 @@ import {
   metricKeyFromLabel,
   type CampaignInput,
 } from "~/schemas/campaign.ts";
+import {
+  NudgeSettingsFormSchema,
+  parseNudgeSettings,
+  type NudgeSettingsInput,
+} from "~/schemas/nudges.ts";
 import type { Condition } from "~/schemas/task.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
 import { formatNumber } from "~/utils/format";
@@ -297,6 +302,7 @@ export async function getCampaignForEdit({
       whatIsOpen: true,
       startsOn: true,
       endsOn: true,
+      settings: true,
     },
     where: { id: campaignId },
   });
@@ -304,6 +310,7 @@ export async function getCampaignForEdit({
     id: campaign.id,
     title: campaign.title,
     status: campaign.status,
+    nudges: parseNudgeSettings(campaign.settings),
     defaults: {
       title: campaign.title,
       description: campaign.description,
@@ -378,6 +385,62 @@ export async function updateCampaign({
       }
     }
     return { ok: true as const, campaign };
+  });
+}
+
+/** A settings value's own keys, or none when it isn't a JSON object. */
+function settingsObject(value: Prisma.JsonValue): Prisma.InputJsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Prisma.InputJsonObject)
+    : {};
+}
+
+export type NudgeSettingsResult = { ok: true } | Refusal;
+
+/**
+ * Changes when a campaign's reminders, follow-ups and "we miss you" messages go. The three values
+ * are merged into Campaign.settings, keeping any other keys. Every change is audited, draft or
+ * not: it decides when people are contacted.
+ */
+export async function updateCampaignNudges({
+  actorId,
+  campaignId,
+  input,
+}: {
+  actorId: string;
+  campaignId: string;
+  input: NudgeSettingsInput;
+}): Promise<NudgeSettingsResult> {
+  const access = await requireCampaignAccess({ actorId, campaignId });
+  const parsed = NudgeSettingsFormSchema.safeParse(input);
+  if (!parsed.success) return refusalFromZod(parsed.error);
+  const next = parsed.data;
+  return db.$transaction(async (tx) => {
+    await lockCampaign(tx, campaignId);
+    const { settings } = await tx.campaign.findUniqueOrThrow({
+      select: { settings: true },
+      where: { id: campaignId },
+    });
+    const before = parseNudgeSettings(settings);
+    const changed: Record<string, { from: number; to: number }> = {};
+    for (const name of Object.keys(next) as Array<keyof typeof next>) {
+      if (before[name] !== next[name]) changed[name] = { from: before[name], to: next[name] };
+    }
+    if (Object.keys(changed).length === 0) return { ok: true as const };
+    await tx.campaign.update({
+      select: { id: true },
+      where: { id: campaignId },
+      data: { settings: { ...settingsObject(settings), ...next } },
+    });
+    await writeAudit(tx, {
+      organisationId: access.organisationId,
+      actorId,
+      action: "campaign.nudges_updated",
+      subjectType: "Campaign",
+      subjectId: campaignId,
+      detail: { changed },
+    });
+    return { ok: true as const };
   });
 }
 

@@ -74,3 +74,22 @@ export async function setMemberRole({
     return membership;
   });
 }
+
+/**
+ * Which organisation an organiser's page is about: the one asked for (`?org=<id>`), or their only
+ * one. "choose" when they have several and didn't say; null when it isn't theirs (or they have none).
+ */
+export async function chooseOrganisation({
+  userId,
+  wanted,
+  roles = ORGANISER_ROLES,
+}: {
+  userId: string;
+  wanted: string | null;
+  roles?: readonly Role[];
+}) {
+  const memberships = (await listMemberships({ userId })).filter((m) => roles.includes(m.role));
+  if (wanted) return memberships.find((m) => m.organisation.id === wanted) ?? null;
+  if (memberships.length > 1) return "choose" as const;
+  return memberships[0] ?? null;
+}

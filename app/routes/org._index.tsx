@@ -40,6 +40,22 @@ export default function OrganiserHome() {
               New campaign<span className="visually-hidden"> for {organisation.name}</span>
             </Link>
           </p>
+          <ul>
+            <li>
+              <Link to={`/org/people?org=${organisation.id}`}>
+                People<span className="visually-hidden"> in {organisation.name}</span>
+              </Link>
+            </li>
+            {organisation.role === "OWNER" ? (
+              <li>
+                <Link to={`/org/settings?org=${organisation.id}`}>
+                  Contact settings
+                  <span className="visually-hidden"> for {organisation.name}</span>
+                </Link>
+                : quiet hours and how often we nudge people
+              </li>
+            ) : null}
+          </ul>
           {organisation.campaigns.length === 0 ? (
             <p>No campaigns yet.</p>
           ) : (

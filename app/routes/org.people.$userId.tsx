@@ -67,7 +67,9 @@ export default function VolunteerMessages() {
   return (
     <>
       <p>
-        <Link to="/org">Back to campaigns</Link>
+        <Link to={organisations[0] ? `/org/people?org=${organisations[0].id}` : "/org/people"}>
+          Back to people
+        </Link>
       </p>
       <h1>Messages to {person.name ?? "this volunteer"}</h1>
       <p>

@@ -31,3 +31,26 @@ export type NudgeSettings = z.output<typeof NudgeSettingsSchema>;
 export function parseNudgeSettings(settings: unknown): NudgeSettings {
   return NudgeSettingsSchema.parse(settings ?? {});
 }
+
+const NUDGE_HOURS_MAX = 24 * 60;
+
+function wholeNumber({ label, min, max }: { label: string; min: number; max: number }) {
+  const range = `Enter ${label} as a whole number from ${min} to ${max.toLocaleString("en-GB")}`;
+  return z
+    .number({ error: (issue) => (issue.input === undefined ? `Enter ${label}` : range) })
+    .int({ message: range })
+    .min(min, { message: range })
+    .max(max, { message: range });
+}
+
+/**
+ * The campaign's "Reminders" form. Strict where NudgeSettingsSchema is forgiving: a person typing
+ * a bad number is told, rather than silently given the default.
+ */
+export const NudgeSettingsFormSchema = z.object({
+  reminderHours: wholeNumber({ label: "the reminder hours", min: 0, max: NUDGE_HOURS_MAX }),
+  overdueHours: wholeNumber({ label: "the follow-up hours", min: 0, max: NUDGE_HOURS_MAX }),
+  idleDays: wholeNumber({ label: "the days", min: 1, max: 365 }),
+});
+
+export type NudgeSettingsInput = z.output<typeof NudgeSettingsFormSchema>;

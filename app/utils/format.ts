@@ -11,6 +11,18 @@ export function formatDateTime(value: Date | string) {
   return dateTime.format(typeof value === "string" ? new Date(value) : value);
 }
 
+const date = new Intl.DateTimeFormat("en-GB", {
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  timeZone: "Europe/London",
+});
+
+/** "25 November 2026" in UK time. */
+export function formatDate(value: Date | string) {
+  return date.format(typeof value === "string" ? new Date(value) : value);
+}
+
 const number = new Intl.NumberFormat("en-GB");
 
 /** 1,204 */
