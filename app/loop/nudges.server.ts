@@ -1,5 +1,6 @@
 import OrganiserDigestEmail, { organiserDigestSubject } from "../../emails/organiser-digest.tsx";
 import { createElement } from "react";
+import { expireOverdueAssignments } from "~/models/assignment.server.ts";
 import { channelsFor, queueMessages } from "~/models/message.server.ts";
 import {
   getAssignmentForNudge,
@@ -192,6 +193,24 @@ export function queueThanksAndNext({
     });
     return { queued: ids.length };
   });
+}
+
+/**
+ * expire-assignments (daily): in each live campaign, tasks still open the campaign's expireDays
+ * after they were due close as EXPIRED, so the person is free for the "we miss you" and a new
+ * task. Running it twice changes nothing the second time.
+ */
+export async function expireOverdueTasks({ now }: { now: Date }): Promise<{ expired: number }> {
+  let expired = 0;
+  for (const campaign of await listLiveCampaigns()) {
+    const { expireDays } = parseNudgeSettings(campaign.settings);
+    expired += await expireOverdueAssignments({
+      campaignId: campaign.id,
+      dueBefore: new Date(now.getTime() - expireDays * DAY_MS),
+      now,
+    });
+  }
+  return { expired };
 }
 
 /**

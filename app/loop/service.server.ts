@@ -181,7 +181,9 @@ export async function submitReport({
           repeated: true,
         } as const;
       }
-      if (assignment.status !== "ASSIGNED") {
+      // A task closed as expired still takes its report: the work was done, only late (a report
+      // saved offline on a phone may arrive days after).
+      if (assignment.status !== "ASSIGNED" && assignment.status !== "EXPIRED") {
         return {
           ok: false,
           status: 409,
@@ -191,6 +193,13 @@ export async function submitReport({
               : "This task is closed, so it can't take a report.",
         } as const;
       }
+      const openSince =
+        assignment.status === "EXPIRED"
+          ? await tx.assignment.findFirst({
+              select: { id: true },
+              where: { userId, campaignId: assignment.campaignId, status: "ASSIGNED" },
+            })
+          : null;
       const { campaign, ladder } = await loadLadder(tx, assignment.campaignId);
       const history = (await readHistory({ tx, userId, campaignId: assignment.campaignId })).map(
         (h) => ({
@@ -230,16 +239,20 @@ export async function submitReport({
         },
         metrics: decision.metrics,
       });
-      const nextAssignmentId = await openNext({
-        tx,
-        decision,
-        campaign,
-        userId,
-        previousId: assignmentId,
-        now,
-        announceNext: false,
-      });
-      if (nextAssignmentId) await scheduleThanksAndNext({ tx, assignmentId });
+      // After a late report the person may have a task already (they came back meanwhile): that
+      // one stays their next, and the report opens no other.
+      const nextAssignmentId = openSince
+        ? openSince.id
+        : await openNext({
+            tx,
+            decision,
+            campaign,
+            userId,
+            previousId: assignmentId,
+            now,
+            announceNext: false,
+          });
+      if (nextAssignmentId && !openSince) await scheduleThanksAndNext({ tx, assignmentId });
       return {
         ok: true,
         assignmentId,

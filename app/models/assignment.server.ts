@@ -236,3 +236,25 @@ export async function getVolunteerOverview({ userId }: { userId: string }) {
     }),
   };
 }
+
+/**
+ * Closes a campaign's tasks that are still open `expireDays` after they were due, as EXPIRED: the
+ * person is free again (a "we miss you" can reach them, and joining gives a new task), and the
+ * task can still take a late report. The WHERE is checked again on each locked row, so a task
+ * reported meanwhile stays reported.
+ */
+export async function expireOverdueAssignments({
+  campaignId,
+  dueBefore,
+  now,
+}: {
+  campaignId: string;
+  dueBefore: Date;
+  now: Date;
+}): Promise<number> {
+  const { count } = await db.assignment.updateMany({
+    where: { campaignId, status: "ASSIGNED", dueAt: { lt: dueBefore } },
+    data: { status: "EXPIRED", closedAt: now },
+  });
+  return count;
+}

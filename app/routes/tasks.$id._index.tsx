@@ -83,8 +83,17 @@ export default function TaskPage() {
               ? `You reported back on this task${closedAt ? ` on ${closedAt}` : ""}. Thank you.`
               : status === "SKIPPED"
                 ? "You told us you couldn't do this one. That's fine."
-                : "This task is closed."}
+                : status === "EXPIRED"
+                  ? "This task was due a while ago, so we closed it. If you did it, you can still tell us how it went."
+                  : "This task is closed."}
           </p>
+          {status === "EXPIRED" ? (
+            <p>
+              <Link className="button" to={`/tasks/${id}/report`}>
+                Report back
+              </Link>
+            </p>
+          ) : null}
           {next ? (
             <p>
               Your next task: <Link to={`/tasks/${next.id}`}>{next.title}</Link>

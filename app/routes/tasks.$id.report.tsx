@@ -17,7 +17,10 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { assignment } = await requireOwnAssignment(request, params.id);
-  if (assignment.status !== "ASSIGNED") throw redirect(`/tasks/${assignment.id}`);
+  // An expired task still takes a late report.
+  if (assignment.status !== "ASSIGNED" && assignment.status !== "EXPIRED") {
+    throw redirect(`/tasks/${assignment.id}`);
+  }
   return {
     id: assignment.id,
     title: assignment.taskVersion.title,

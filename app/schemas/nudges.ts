@@ -4,7 +4,12 @@ import { z } from "zod";
  * Nudge timing, kept in Campaign.settings (JSON). Anything missing or out of range falls back to
  * the default, so a bad value in one field never stops the others (or the loop) from working.
  */
-export const NUDGE_DEFAULTS = { reminderHours: 24, overdueHours: 24, idleDays: 14 } as const;
+export const NUDGE_DEFAULTS = {
+  reminderHours: 24,
+  overdueHours: 24,
+  idleDays: 14,
+  expireDays: 14,
+} as const;
 
 const hours = (fallback: number) =>
   z
@@ -23,6 +28,8 @@ export const NudgeSettingsSchema = z
     overdueHours: hours(NUDGE_DEFAULTS.overdueHours),
     /** Days without an open task or a report before a volunteer gets one "we miss you". */
     idleDays: z.number().int().min(1).max(365).catch(NUDGE_DEFAULTS.idleDays).default(14),
+    /** Days after the due date that an unreported task closes as expired, freeing the person. */
+    expireDays: z.number().int().min(1).max(365).catch(NUDGE_DEFAULTS.expireDays).default(14),
   })
   .catch({ ...NUDGE_DEFAULTS });
 
@@ -51,6 +58,7 @@ export const NudgeSettingsFormSchema = z.object({
   reminderHours: wholeNumber({ label: "the reminder hours", min: 0, max: NUDGE_HOURS_MAX }),
   overdueHours: wholeNumber({ label: "the follow-up hours", min: 0, max: NUDGE_HOURS_MAX }),
   idleDays: wholeNumber({ label: "the days", min: 1, max: 365 }),
+  expireDays: wholeNumber({ label: "the days after the due date", min: 1, max: 365 }),
 });
 
 export type NudgeSettingsInput = z.output<typeof NudgeSettingsFormSchema>;

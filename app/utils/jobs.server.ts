@@ -13,6 +13,7 @@ export type TaskName =
   | "overdue-nudge"
   | "thank-and-next"
   | "reengage-idle"
+  | "expire-assignments"
   | "organiser-digest"
   | "apply-sms-status";
 
@@ -29,6 +30,7 @@ const MAX_ATTEMPTS: Record<TaskName, number> = {
   "overdue-nudge": 5,
   "thank-and-next": 5,
   "reengage-idle": 5,
+  "expire-assignments": 5,
   "organiser-digest": 5,
   // e^1 … e^5 seconds apart: about a minute and a half for the send that caused it to commit.
   "apply-sms-status": 6,

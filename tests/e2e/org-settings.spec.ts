@@ -99,6 +99,7 @@ test("an organiser changes a campaign's reminder hours", async ({ page, db, read
     reminderHours: 6,
     overdueHours: 24,
     idleDays: 14,
+    expireDays: 14,
   });
 });
 

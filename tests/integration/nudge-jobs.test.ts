@@ -18,9 +18,10 @@ import {
   queueOverdueNudge,
   queueReminder,
   queueThanksAndNext,
+  expireOverdueTasks,
   reengageIdleVolunteers,
 } from "~/loop/nudges.server.ts";
-import { submitReport } from "~/loop/service.server.ts";
+import { joinAsMember, submitReport } from "~/loop/service.server.ts";
 import { db } from "~/utils/db.server.ts";
 import { deliverMessage } from "~/utils/delivery.server.ts";
 import { addJob } from "~/utils/jobs.server.ts";
@@ -266,6 +267,64 @@ describe("re-engaging idle volunteers", () => {
   });
 });
 
+describe("expiring tasks left open long past their due date", () => {
+  it("closes them after the campaign's expireDays, once; a late report is still taken", async () => {
+    const setup = await createLadderCampaign();
+    const now = new Date();
+    // Joined 30 days ago: due 23 days ago (tasks are due a week after they are given).
+    const stale = await joinVolunteer(setup, { now: new Date(now.getTime() - 30 * DAY) });
+    const fresh = await joinVolunteer(setup, { now: new Date(now.getTime() - 10 * DAY) });
+    const statusOf = async (id: string) =>
+      (await db.assignment.findUniqueOrThrow({ where: { id } })).status;
+
+    expect(await expireOverdueTasks({ now })).toEqual({ expired: 1 });
+    expect(await statusOf(stale.assignmentId)).toBe("EXPIRED");
+    expect(await statusOf(fresh.assignmentId)).toBe("ASSIGNED");
+    expect(await expireOverdueTasks({ now })).toEqual({ expired: 0 });
+
+    // Late, but done: the report counts and opens the follow-up.
+    const late = await report(stale.assignmentId, stale.userId, { doors: 25, outcome: "Well" });
+    expect(late).toMatchObject({ ok: true, repeated: false });
+    expect(await statusOf(stale.assignmentId)).toBe("REPORTED");
+    expect(await statusOf(await nextOf(late))).toBe("ASSIGNED");
+  });
+
+  it("a late report after the person took a new task keeps that one as their next", async () => {
+    const setup = await createLadderCampaign();
+    const now = new Date();
+    const volunteer = await joinVolunteer(setup, { now: new Date(now.getTime() - 30 * DAY) });
+    await expireOverdueTasks({ now });
+    const again = await joinAsMember({
+      campaignId: setup.campaign.id,
+      organisationId: setup.organisation.id,
+      userId: volunteer.userId,
+      now,
+    });
+    expect(again.assignmentId).not.toBeNull();
+
+    const late = await report(volunteer.assignmentId, volunteer.userId, { doors: 3 });
+    expect(late).toMatchObject({ ok: true, nextAssignmentId: again.assignmentId });
+    expect(
+      await db.assignment.count({ where: { userId: volunteer.userId, status: "ASSIGNED" } }),
+    ).toBe(1);
+    expect(await db.report.count({ where: { assignmentId: volunteer.assignmentId } })).toBe(1);
+  });
+
+  it("uses the campaign's expireDays, and leaves other campaigns' settings alone", async () => {
+    const patient = await createLadderCampaign();
+    await db.campaign.update({
+      where: { id: patient.campaign.id },
+      data: { settings: { expireDays: 60 } },
+    });
+    const now = new Date();
+    const volunteer = await joinVolunteer(patient, { now: new Date(now.getTime() - 30 * DAY) });
+    await expireOverdueTasks({ now });
+    expect(
+      (await db.assignment.findUniqueOrThrow({ where: { id: volunteer.assignmentId } })).status,
+    ).toBe("ASSIGNED");
+  });
+});
+
 /** The first Monday 08:00 in Tokyo after now, as an instant (23:00 UTC on the Sunday). */
 function nextTokyoMonday8am(now = new Date()) {
   const sunday = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 23));
@@ -365,10 +424,16 @@ describe("the worker's configuration", () => {
   it("the crontab parses and names only tasks that exist", async () => {
     const items = parseCrontab(await readFile(CRONTAB_FILE, "utf8"));
     const tasks = await loadTaskList();
-    expect(items.map((item) => item.task).sort()).toEqual(["organiser-digest", "reengage-idle"]);
+    expect(items.map((item) => item.task).sort()).toEqual([
+      "expire-assignments",
+      "organiser-digest",
+      "reengage-idle",
+    ]);
     for (const item of items) expect(tasks[item.task]).toBeTypeOf("function");
     expect(Object.keys(tasks).sort()).toEqual([
+      "apply-sms-status",
       "deliver-message",
+      "expire-assignments",
       "organiser-digest",
       "overdue-nudge",
       "reengage-idle",

@@ -79,7 +79,13 @@ async function world() {
   return { a, b, ownerA, organiserA, organiserB, volunteerA };
 }
 
-const GOOD_NUDGES = { intent: "reminders", reminderHours: "6", overdueHours: "0", idleDays: "30" };
+const GOOD_NUDGES = {
+  intent: "reminders",
+  reminderHours: "6",
+  overdueHours: "0",
+  idleDays: "30",
+  expireDays: "21",
+};
 
 describe("campaign reminder settings", () => {
   it("an organiser saves them; the loop reads the new values; other settings keys stay", async () => {
@@ -96,7 +102,12 @@ describe("campaign reminder settings", () => {
       params,
       context,
     });
-    expect(before.campaign.nudges).toEqual({ reminderHours: 12, overdueHours: 24, idleDays: 14 });
+    expect(before.campaign.nudges).toEqual({
+      reminderHours: 12,
+      overdueHours: 24,
+      idleDays: 14,
+      expireDays: 14,
+    });
 
     const result = await settle(
       editCampaignAction({
@@ -113,6 +124,7 @@ describe("campaign reminder settings", () => {
       reminderHours: 6,
       overdueHours: 0,
       idleDays: 30,
+      expireDays: 21,
     });
     expect(settings).toMatchObject({ somethingElse: "kept" });
 
@@ -126,6 +138,7 @@ describe("campaign reminder settings", () => {
         reminderHours: { from: 12, to: 6 },
         overdueHours: { from: 24, to: 0 },
         idleDays: { from: 14, to: 30 },
+        expireDays: { from: 14, to: 21 },
       },
     });
 
@@ -154,6 +167,7 @@ describe("campaign reminder settings", () => {
         reminderHours: "-1",
         overdueHours: "2000",
         idleDays: "0",
+        expireDays: "x",
       }),
       params,
       context,
@@ -167,6 +181,9 @@ describe("campaign reminder settings", () => {
       "Enter the follow-up hours as a whole number from 0 to 1,440",
     ]);
     expect(errors.idleDays).toEqual(["Enter the days as a whole number from 1 to 365"]);
+    expect(errors.expireDays).toEqual([
+      "Enter the days after the due date as a whole number from 1 to 365",
+    ]);
 
     const missing = await editCampaignAction({
       request: await post(organiserA.id, path, { intent: "reminders", reminderHours: "1.5" }),
@@ -198,7 +215,7 @@ describe("campaign reminder settings", () => {
         updateCampaignNudges({
           actorId: userId,
           campaignId: a.campaign.id,
-          input: { reminderHours: 1, overdueHours: 1, idleDays: 1 },
+          input: { reminderHours: 1, overdueHours: 1, idleDays: 1, expireDays: 1 },
         }),
       ).rejects.toBeInstanceOf(ForbiddenError);
     }

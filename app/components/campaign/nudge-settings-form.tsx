@@ -21,6 +21,7 @@ export function NudgeSettingsForm({
       reminderHours: String(defaultValue.reminderHours),
       overdueHours: String(defaultValue.overdueHours),
       idleDays: String(defaultValue.idleDays),
+      expireDays: String(defaultValue.expireDays),
     },
   });
   return (
@@ -52,6 +53,13 @@ export function NudgeSettingsForm({
             meta={fields.idleDays}
             label="“We miss you” after this many days"
             hint="Days without a task or a report before we send a “we miss you”. From 1 to 365."
+            inputMode="numeric"
+            className="input--number"
+          />
+          <TextField
+            meta={fields.expireDays}
+            label="Close an unreported task after this many days past its due date"
+            hint="The task closes as “expired” and the person is free for a new one. From 1 to 365."
             inputMode="numeric"
             className="input--number"
           />
