@@ -21,7 +21,7 @@
  */
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -94,6 +94,25 @@ function cpuTimes() {
   const n = fields.map(Number);
   const idle = (n[3] ?? 0) + (n[4] ?? 0);
   return { idle, total: n.reduce((a, b) => a + b, 0) };
+}
+
+/** CPU ms used so far by every process whose command is `comm` (e.g. all postgres backends). */
+function processCpuMs(comm: string) {
+  const ticksPerMs = 100 / 1000; // USER_HZ is 100 on Linux
+  let ticks = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (name !== comm) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ticks / ticksPerMs;
 }
 
 function busyPercent(before: ReturnType<typeof cpuTimes>, after: ReturnType<typeof cpuTimes>) {
@@ -285,6 +304,7 @@ try {
   const children = workers > 1 ? await startChildWorkers(workers) : [];
   const cpu0 = cpuTimes();
   const proc0 = process.cpuUsage();
+  const pg0 = processCpuMs("postgres");
   const started = performance.now();
   // One worker here (timed per job), or child processes that each run the real worker.
   for (const child of children) child.go();
@@ -322,6 +342,7 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const proc = process.cpuUsage(proc0);
+  const pgCpuMs = processCpuMs("postgres") - pg0;
   const busy = busyPercent(cpu0, cpuTimes());
   if (profiler && args.profile) {
     const { profile } = await profiler.post("Profiler.stop");
@@ -357,6 +378,10 @@ try {
       `worker CPU ${(workerCpuMs / sent).toFixed(1)} ms per message ` +
       `(${((workerCpuMs / 1000 / seconds) * 100).toFixed(0)} % of one core); ` +
       `machine CPU busy ${busy.toFixed(0)} %; average body ${sample?.text} chars text + ${sample?.html} chars HTML`,
+  );
+  console.log(
+    `  PostgreSQL (all its processes on this machine) CPU ${(pgCpuMs / sent).toFixed(1)} ms per message ` +
+      `(${((pgCpuMs / 1000 / seconds) * 100).toFixed(0)} % of one core)`,
   );
   if (failures.length) console.log(`  worker said:\n    ${failures.join("\n    ")}`);
 

@@ -220,7 +220,7 @@ export function getMessageStatus({ id }: { id: string }) {
   return db.message.findUnique({ select: { status: true }, where: { id } });
 }
 
-type DeliveryRow = {
+type ClaimedRow = {
   id: string;
   userId: string | null;
   organisationId: string | null;
@@ -264,43 +264,20 @@ const date = (value: Date | string) => (value instanceof Date ? value : new Date
 
 /**
  * Claims one pending message for delivery and reads everything delivery needs to decide, render
- * and send it, in one statement: the row is locked (FOR UPDATE SKIP LOCKED; only QUEUED and HELD
- * rows qualify), then the person's contact lock is taken (pg_advisory_xact_lock on
- * "contact:<userId>") so that two of their messages are decided one after the other. The lock is
- * taken by this statement, so the contact policy's reads, in the next statement, see everything
- * a previous holder committed. Null when the row is not pending or another transaction holds it.
+ * and send it, in one call of the database function onward_claim_message (migration
+ * 20261125140000_delivery_functions): it locks the row (FOR UPDATE SKIP LOCKED; only QUEUED and
+ * HELD rows qualify), takes the person's contact lock (pg_advisory_xact_lock on
+ * "contact:<userId>", so that two of their messages are decided one after the other), and reads
+ * the person, the organisation and the task. The contact policy's reads come after, in their own
+ * statement, so they see everything a previous holder of the lock committed. Null when the row is
+ * not pending or another transaction holds it.
+ *
+ * A function rather than a plain statement: PostgreSQL plans a plain statement afresh on every
+ * call, and planning this nine-table join cost more than everything else delivery asked of it;
+ * a PL/pgSQL function keeps its plans for the life of the connection.
  */
 export async function claimMessageForDelivery({ tx, id }: { tx: Tx; id: string }) {
-  const rows = await tx.$queryRaw<DeliveryRow[]>`
-    WITH claimed AS (
-      SELECT * FROM "Message"
-      WHERE id = ${id} AND status IN ('QUEUED', 'HELD')
-      FOR UPDATE SKIP LOCKED
-    ), contact AS (
-      SELECT pg_advisory_xact_lock(hashtextextended('contact:' || claimed."userId", 0)) AS locked
-      FROM claimed WHERE claimed."userId" IS NOT NULL
-    )
-    SELECT m.id, m."userId", m."organisationId", m."assignmentId", m.channel, m.kind,
-      m."dedupeKey", m."toAddress", m.subject, m."bodyText", m."bodyHtml", m.status,
-      m."sendAfter", m."createdAt",
-      u.name AS "userName", u.timezone AS "userTimezone", u."deletedAt" AS "userDeletedAt",
-      o.name AS "orgName", o.timezone AS "orgTimezone", o."quietStart", o."quietEnd",
-      o."weeklyCap",
-      a.status AS "aStatus", a."dueAt" AS "aDueAt", a."previousId" AS "aPreviousId",
-      tv.title AS "tvTitle", tv.location AS "tvLocation", tv.rules AS "tvRules",
-      c.id AS "cId", c.slug AS "cSlug", c.title AS "cTitle", c.status AS "cStatus",
-      c."metricKey" AS "cMetricKey", c."metricLabel" AS "cMetricLabel", c.target AS "cTarget",
-      p.status AS "pStatus", ptv.title AS "pTitle"
-    FROM claimed m
-    LEFT JOIN contact ON true
-    LEFT JOIN "User" u ON u.id = m."userId"
-    LEFT JOIN "Organisation" o ON o.id = m."organisationId"
-    LEFT JOIN "Assignment" a ON a.id = m."assignmentId"
-    LEFT JOIN "TaskVersion" tv ON tv.id = a."taskVersionId"
-    LEFT JOIN "Campaign" c ON c.id = a."campaignId"
-    LEFT JOIN "Assignment" p ON p.id = a."previousId"
-    LEFT JOIN "TaskVersion" ptv ON ptv.id = p."taskVersionId"`;
-  const row = rows[0];
+  const [row] = await tx.$queryRaw<ClaimedRow[]>`SELECT * FROM onward_claim_message(${id})`;
   if (!row) return null;
   return {
     id: row.id,

@@ -110,6 +110,7 @@ export async function getContactFacts({
 }) {
   const from = new Date(now.getTime() - 7 * DAY_MS).toISOString();
   const to = now.toISOString();
+  // A database function (migration 20261125140000_delivery_functions) so that its plan is kept.
   const [row] = await tx.$queryRaw<
     Array<{
       granted: boolean | null;
@@ -118,26 +119,11 @@ export async function getContactFacts({
       sent: number[] | null;
     }>
   >`
-    SELECT
-      (SELECT granted FROM "Consent"
-        WHERE "userId" = ${userId} AND channel = ${channel}::"Channel"
-        ORDER BY "createdAt" DESC, id DESC LIMIT 1) AS granted,
-      (SELECT reason FROM "Suppression"
-        WHERE channel = ${channel}::"Channel" AND "liftedAt" IS NULL
-          AND (lower(address) = lower(${address})
-            OR ("userId" = ${userId} AND reason = ANY(${PERSONAL_SUPPRESSIONS}::"SuppressionReason"[])))
-        ORDER BY "createdAt" DESC LIMIT 1) AS suppression,
-      (SELECT array_agg((extract(epoch FROM at) * 1000)::float8) FROM (
-        SELECT min("sentAt") AS at
-        FROM "Message"
-        WHERE "userId" = ${userId}
-          AND cardinality(${[...kinds]}::text[]) > 0
-          AND status IN ('SENT', 'DELIVERED')
-          AND kind = ANY(${[...kinds]}::text[])
-          AND "sentAt" > (${from}::timestamptz AT TIME ZONE 'UTC')
-          AND "sentAt" <= (${to}::timestamptz AT TIME ZONE 'UTC')
-          AND regexp_replace("dedupeKey", ':(EMAIL|SMS)$', '') <> ${exceptKey}
-        GROUP BY regexp_replace("dedupeKey", ':(EMAIL|SMS)$', '')) nudges) AS sent`;
+    SELECT * FROM onward_contact_facts(
+      ${userId}::text, ${channel}::text, ${address}::text, ${PERSONAL_SUPPRESSIONS}::text[],
+      ${[...kinds]}::text[],
+      (${from}::timestamptz AT TIME ZONE 'UTC'), (${to}::timestamptz AT TIME ZONE 'UTC'),
+      ${exceptKey}::text)`;
   return {
     newestConsent: row && row.granted !== null ? { granted: row.granted } : null,
     suppression: row?.suppression ? { reason: row.suppression } : null,
