@@ -2,6 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Logger, run, type Runner, type Task, type TaskList } from "graphile-worker";
+import pg from "pg";
 
 /**
  * The job worker (graphile-worker): every file in jobs/tasks is a task named after it, and
@@ -99,11 +100,14 @@ export async function startWorker({
   logger?: Logger;
   pollInterval?: number;
 }): Promise<Runner> {
-  return run({
-    connectionString,
+  // Delivery uses the app's own Prisma pool; this pool is the worker's (locking, cron, LISTEN).
+  // Ours rather than one graphile-worker makes, so that a connection the database drops (a
+  // restart, a shutdown) is logged instead of crashing the process as an unhandled pool error.
+  const pgPool = new pg.Pool({ connectionString, max: Math.max(concurrency + 2, 4) });
+  pgPool.on("error", (error) => logger.warn(`Worker database connection lost: ${error.message}`));
+  const runner = await run({
+    pgPool,
     concurrency,
-    // Delivery uses the app's own Prisma pool; this pool is the worker's (locking, cron, LISTEN).
-    maxPoolSize: Math.max(concurrency + 2, 4),
     pollInterval,
     logger,
     ...(taskList ? { taskList } : { taskDirectory: TASK_DIRECTORY }),
@@ -123,6 +127,8 @@ export async function startWorker({
     // Whoever starts the worker decides how to stop it (runner.stop()), after its own shutdown.
     noHandleSignals: true,
   });
+  void runner.promise.finally(() => pgPool.end().catch(() => {}));
+  return runner;
 }
 
 async function main() {

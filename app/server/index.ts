@@ -72,6 +72,10 @@ async function main() {
     server.close(() => {
       void (worker?.stop() ?? Promise.resolve())
         .catch(() => {})
+        // The app's own connections close before the database does (no "connection lost").
+        .then(() => import("../utils/db.server.ts"))
+        .then(({ pool }) => pool.end())
+        .catch(() => {})
         .finally(() => void stop().finally(() => process.exit(0)));
     });
     setTimeout(() => process.exit(0), 10_000).unref();
