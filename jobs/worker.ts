@@ -104,7 +104,9 @@ export async function startWorker({
   // Ours rather than one graphile-worker makes, so that a connection the database drops (a
   // restart, a shutdown) is logged instead of crashing the process as an unhandled pool error.
   const pgPool = new pg.Pool({ connectionString, max: Math.max(concurrency + 2, 4) });
-  pgPool.on("error", (error) => logger.warn(`Worker database connection lost: ${error.message}`));
+  const lost = (error: Error) => logger.warn(`Worker database connection lost: ${error.message}`);
+  pgPool.on("error", lost);
+  pgPool.on("connect", (client) => client.on("error", lost));
   const runner = await run({
     pgPool,
     concurrency,
