@@ -46,6 +46,12 @@ export default function OrganiserHome() {
                 People<span className="visually-hidden"> in {organisation.name}</span>
               </Link>
             </li>
+            <li>
+              <Link to={`/org/reports?org=${organisation.id}`}>
+                Reports<span className="visually-hidden"> for {organisation.name}</span>
+              </Link>
+              : what every campaign achieved, and who takes part
+            </li>
             {organisation.role === "OWNER" ? (
               <li>
                 <Link to={`/org/settings?org=${organisation.id}`}>

@@ -6,6 +6,7 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { ObjectiveProgress } from "~/components/progress";
 import { ErrorSummary } from "~/components/ui/form";
 import { changeCampaignStatus, getCampaignOverview, orNotFound } from "~/models/campaign.server.ts";
+import { filtersToSearch, parseReportFilters } from "~/reports/filters.ts";
 import { CampaignStatusSchema, type CampaignStatusValue } from "~/schemas/campaign.ts";
 import { getEnv } from "~/utils/env.server.ts";
 import { formatNumber } from "~/utils/format";
@@ -63,7 +64,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const overview = await orNotFound(
     getCampaignOverview({ actorId: user.id, campaignId: params.campaignId ?? "" }),
   );
-  const done = new URL(request.url).searchParams.get("done");
+  const url = new URL(request.url);
+  const done = url.searchParams.get("done");
   return {
     ...overview,
     campaign: {
@@ -73,6 +75,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     },
     joinUrl: `${getEnv().APP_URL}/join/${overview.campaign.slug}`,
     notice: done ? (DONE_NOTICES[done] ?? null) : null,
+    // The downloads keep the report filters of the page's address (?area=LS6 and the like).
+    exportSearch: filtersToSearch(parseReportFilters(url.searchParams).filters),
   };
 }
 
@@ -91,8 +95,17 @@ export async function action({ request, params }: ActionFunctionArgs) {
 }
 
 export default function CampaignOverview() {
-  const { campaign, transitions, tasks, archivedTasks, validation, progress, joinUrl, notice } =
-    useLoaderData<typeof loader>();
+  const {
+    campaign,
+    transitions,
+    tasks,
+    archivedTasks,
+    validation,
+    progress,
+    joinUrl,
+    notice,
+    exportSearch,
+  } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
   const [form] = useForm({ id: "status", lastResult });
@@ -149,6 +162,10 @@ export default function CampaignOverview() {
           target={campaign.target}
           label={campaign.metricLabel}
         />
+        <p>
+          <Link to={`${base}/reports`}>See the reports</Link>: who takes part, how each task goes
+          and when the target will be reached.
+        </p>
       </section>
 
       <section aria-labelledby="ladder-heading">
@@ -246,6 +263,28 @@ export default function CampaignOverview() {
         <p>
           <Link to={`${base}/poster`}>Printable poster with a QR code</Link>
         </p>
+      </section>
+
+      <section aria-labelledby="downloads-heading">
+        <h2 id="downloads-heading">Download the data</h2>
+        <p>
+          Spreadsheet files (CSV) to open in Excel or Google Sheets.
+          {exportSearch ? " They hold only what matches the filters in this page's address." : null}
+        </p>
+        <ul>
+          <li>
+            <a href={`${base}/reports.csv${exportSearch}`} download>
+              Download reports (CSV)
+            </a>{" "}
+            <span className="muted">one row per report</span>
+          </li>
+          <li>
+            <a href={`${base}/participation.csv${exportSearch}`} download>
+              Download participation (CSV)
+            </a>{" "}
+            <span className="muted">one row per volunteer</span>
+          </li>
+        </ul>
       </section>
 
       <section aria-labelledby="details-heading">
