@@ -91,7 +91,7 @@ export default function CampaignReports() {
         <h2 id="headline-heading">In numbers</h2>
         <dl className="report-figures">
           <div>
-            <dt>{campaign.metricLabel}</dt>
+            <dt className="capitalise-first">{campaign.metricLabel}</dt>
             <dd>{formatNumber(outcome.total)}</dd>
           </div>
           <div>
