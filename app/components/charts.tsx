@@ -95,7 +95,7 @@ export function CumulativeLineChart({
   const top = Math.max(target, ...points.map((point) => point.value), 1);
   const y = scaleLinear<number>({ domain: [0, top], range: [innerHeight, 0], nice: true });
   const table = (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-label={`${title}, by day`} tabIndex={0}>
       <table>
         <caption className="visually-hidden">{title}, by day</caption>
         <thead>
@@ -184,7 +184,7 @@ export function HorizontalBarChart({
     range: [0, innerWidth],
   });
   const table = (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-label={title} tabIndex={0}>
       <table>
         <caption className="visually-hidden">{title}</caption>
         <thead>

@@ -157,7 +157,7 @@ export default function CampaignReports() {
         {report.tasks.length === 0 ? (
           <p>No tasks yet.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label="How each task went" tabIndex={0}>
             <table>
               <caption className="visually-hidden">How each task went</caption>
               <thead>
@@ -239,7 +239,7 @@ export default function CampaignReports() {
         {report.cohorts.length === 0 ? (
           <p>Nobody has joined in this view yet.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label="Cohort retention by sign-up week" tabIndex={0}>
             <table>
               <caption>
                 Of the people who joined each week, the share who reported in that week (week 0) and
@@ -278,7 +278,7 @@ export default function CampaignReports() {
         {report.teams.length === 0 ? (
           <p>There are no teams yet.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label="By team" tabIndex={0}>
             <table>
               <caption className="visually-hidden">By team</caption>
               <thead>
@@ -324,7 +324,7 @@ export default function CampaignReports() {
         {report.nudges.kinds.length === 0 ? (
           <p>No nudges were sent in this view.</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label="How nudges worked" tabIndex={0}>
             <table>
               <caption className="visually-hidden">How nudges worked</caption>
               <thead>
@@ -444,7 +444,7 @@ function SegmentTable({
       {rows.length === 0 ? (
         <p>Nobody in this view yet.</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" role="region" aria-label={heading} tabIndex={0}>
           <table>
             <caption className="visually-hidden">{heading}</caption>
             <thead>

@@ -81,7 +81,7 @@ export default function VolunteerMessages() {
       {messages.length === 0 ? (
         <p>No messages yet.</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" role="region" aria-label="Messages, newest first" tabIndex={0}>
           <table>
             <caption className="visually-hidden">Messages, newest first</caption>
             <thead>

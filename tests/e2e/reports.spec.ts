@@ -110,14 +110,14 @@ test("an organiser opens the campaign reports, filters by area and sees the funn
   ).toBeVisible();
   await expectFitsSmallPhone(page);
 
-  await page.getByLabel("Area").fill("ls7");
+  await page.getByRole("textbox", { name: "Area" }).fill("ls7");
   await page.getByRole("button", { name: "Show figures" }).click();
   await expect(page).toHaveURL(/[?&]area=ls7/i);
   await expect(page.getByText("Showing: in LS7.")).toBeVisible();
   await expect(
     page.getByText("Of 1 person who joined, 0 reported back (0%) and 0 are still active (0%)."),
   ).toBeVisible();
-  await expect(page.getByLabel("Area")).toHaveValue("LS7");
+  await expect(page.getByRole("textbox", { name: "Area" })).toHaveValue("LS7");
 
   // The numbers behind the chart, for anyone who can't see it.
   const figure = page.locator("figure").filter({ has: funnel });
