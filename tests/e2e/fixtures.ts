@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +66,16 @@ const GONE =
 
 export const test = base.extend<Fixtures>({
   a11y: [true, { option: true }],
+
+  // A client address of the test's own (the e2e server trusts X-Forwarded-For): rate limits per
+  // address then apply to one test, as they would to one visitor.
+  extraHTTPHeaders: async ({ extraHTTPHeaders }, use, testInfo) => {
+    const hash = createHash("sha256").update(`${testInfo.testId}:${testInfo.retry}`).digest();
+    await use({
+      ...extraHTTPHeaders,
+      "X-Forwarded-For": `10.${hash[0]}.${hash[1]}.${hash[2]}`,
+    });
+  },
 
   axeOnLoad: [
     async ({ page, a11y, javaScriptEnabled }, use, testInfo) => {

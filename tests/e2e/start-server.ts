@@ -55,6 +55,9 @@ async function main() {
         SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
         OUTBOX_PREVIEW: "true",
         SEED_DEMO: "true",
+        // Each test comes from its own address (X-Forwarded-For, tests/e2e/fixtures.ts), as real
+        // visitors do, so the per-address sign-in limit counts one test's requests, not the suite's.
+        TRUST_PROXY: "true",
       },
     });
 
