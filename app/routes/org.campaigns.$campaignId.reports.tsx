@@ -239,7 +239,12 @@ export default function CampaignReports() {
         {report.cohorts.length === 0 ? (
           <p>Nobody has joined in this view yet.</p>
         ) : (
-          <div className="table-wrap" role="region" aria-label="Cohort retention by sign-up week" tabIndex={0}>
+          <div
+            className="table-wrap"
+            role="region"
+            aria-label="Cohort retention by sign-up week"
+            tabIndex={0}
+          >
             <table>
               <caption>
                 Of the people who joined each week, the share who reported in that week (week 0) and
@@ -274,44 +279,20 @@ export default function CampaignReports() {
             </table>
           </div>
         )}
-        <h3>By team</h3>
-        {report.teams.length === 0 ? (
-          <p>There are no teams yet.</p>
-        ) : (
-          <div className="table-wrap" role="region" aria-label="By team" tabIndex={0}>
-            <table>
-              <caption className="visually-hidden">By team</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Team</th>
-                  <th scope="col" className="number">
-                    Joined
-                  </th>
-                  <th scope="col" className="number">
-                    Reported
-                  </th>
-                  <th scope="col" className="number">
-                    Active
-                  </th>
-                  <th scope="col" className="number">
-                    Reports
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {report.teams.map((team) => (
-                  <tr key={team.id}>
-                    <th scope="row">{team.name}</th>
-                    <td className="number">{formatNumber(team.joined)}</td>
-                    <td className="number">{formatNumber(team.reported)}</td>
-                    <td className="number">{formatNumber(team.active)}</td>
-                    <td className="number">{formatNumber(team.reports)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
+        <SegmentTable
+          heading="By team"
+          first="Team"
+          empty="There are no teams yet."
+          rows={report.teams.map((team) => ({
+            key: team.id,
+            name: team.name,
+            joined: team.joined,
+            reportedOnce: team.reported,
+            active: team.active,
+            reports: team.reports,
+            reportRate: null,
+          }))}
+        />
       </section>
 
       <section aria-labelledby="nudges-heading">
@@ -423,6 +404,7 @@ function SegmentTable({
   first,
   rows,
   unit,
+  empty = "Nobody in this view yet.",
 }: {
   heading: string;
   first: string;
@@ -433,16 +415,18 @@ function SegmentTable({
     reportedOnce: number;
     active: number;
     reports: number;
-    metric: number;
+    /** The campaign metric's total; without `unit` the column is left out (teams have none). */
+    metric?: number;
     reportRate: number | null;
   }>;
-  unit: string;
+  unit?: string;
+  empty?: string;
 }) {
   return (
     <>
       <h3>{heading}</h3>
       {rows.length === 0 ? (
-        <p>Nobody in this view yet.</p>
+        <p>{empty}</p>
       ) : (
         <div className="table-wrap" role="region" aria-label={heading} tabIndex={0}>
           <table>
@@ -462,9 +446,11 @@ function SegmentTable({
                 <th scope="col" className="number">
                   Reports
                 </th>
-                <th scope="col" className="number">
-                  {unit}
-                </th>
+                {unit ? (
+                  <th scope="col" className="number">
+                    {unit}
+                  </th>
+                ) : null}
               </tr>
             </thead>
             <tbody>
@@ -473,11 +459,12 @@ function SegmentTable({
                   <th scope="row">{row.name}</th>
                   <td className="number">{formatNumber(row.joined)}</td>
                   <td className="number">
-                    {formatNumber(row.reportedOnce)} ({formatRate(row.reportRate)})
+                    {formatNumber(row.reportedOnce)}
+                    {row.reportRate === null ? "" : ` (${formatRate(row.reportRate)})`}
                   </td>
                   <td className="number">{formatNumber(row.active)}</td>
                   <td className="number">{formatNumber(row.reports)}</td>
-                  <td className="number">{formatNumber(row.metric)}</td>
+                  {unit ? <td className="number">{formatNumber(row.metric ?? 0)}</td> : null}
                 </tr>
               ))}
             </tbody>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { addMember, createUser, uniqueSuffix } from "../fixtures/people.ts";
-import { signUpVolunteer, skipAssignment, submitReport } from "~/loop/service.server.ts";
+import { joinVolunteer } from "../fixtures/nudges.ts";
+import { skipAssignment, submitReport } from "~/loop/service.server.ts";
 import { EXPORT_BATCH_SIZE, volunteerExportId } from "~/models/exports.server.ts";
 import { loader as participationLoader } from "~/routes/org.campaigns.$campaignId.participation[.]csv.ts";
 import { loader as reportsLoader } from "~/routes/org.campaigns.$campaignId.reports[.]csv.ts";
@@ -66,32 +67,16 @@ async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3
   }
 }
 
-async function join(
+function join(
   setup: Awaited<ReturnType<typeof createLadderCampaign>>,
   { district, channel }: { district: string; channel: "EMAIL" | "SMS" | "BOTH" },
 ) {
-  const suffix = uniqueSuffix();
-  const joined = await signUpVolunteer({
-    campaignId: setup.campaign.id,
-    organisationId: setup.organisation.id,
-    person: {
-      name: `Vol ${suffix}`,
-      email: `vol-${suffix}@example.org`,
-      phone: null,
-      postcode: `${district} 1AA`,
-      district,
-      timezone: "Europe/London",
-      channelPreference: channel,
-    },
-    consents: [{ channel: "EMAIL", wording: "email ok" }],
+  return joinVolunteer(setup, {
+    district,
+    channel,
+    timezone: "Europe/London",
     now: new Date("2026-10-01T10:00:00Z"),
   });
-  return {
-    userId: joined.userId,
-    assignmentId: joined.assignmentId ?? "",
-    name: `Vol ${suffix}`,
-    email: `vol-${suffix}@example.org`,
-  };
 }
 
 async function report(

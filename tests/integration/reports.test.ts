@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { addMember, createCampaign, createUser, uniqueSuffix } from "../fixtures/people.ts";
-import { signUpVolunteer, skipAssignment, submitReport } from "~/loop/service.server.ts";
+import { joinVolunteer } from "../fixtures/nudges.ts";
+import { skipAssignment, submitReport } from "~/loop/service.server.ts";
 import { ForbiddenError } from "~/models/membership.server.ts";
 import { getCampaignReport, getOrganisationReport } from "~/models/reports.server.ts";
 import { NO_FILTERS, type ReportFilters } from "~/reports/filters.ts";
@@ -24,27 +25,11 @@ async function signedInRequest(userId: string, path: string) {
   return new Request(`http://localhost:3000${path}`, { headers: { Cookie: cookie } });
 }
 
-async function join(
+function join(
   setup: Setup,
   { at, district, channel }: { at: string; district: string; channel: "EMAIL" | "SMS" | "BOTH" },
 ) {
-  const suffix = uniqueSuffix();
-  const joined = await signUpVolunteer({
-    campaignId: setup.campaign.id,
-    organisationId: setup.organisation.id,
-    person: {
-      name: `Vol ${suffix}`,
-      email: `vol-${suffix}@example.org`,
-      phone: null,
-      postcode: `${district} 1AA`,
-      district,
-      timezone: "Europe/London",
-      channelPreference: channel,
-    },
-    consents: [{ channel: "EMAIL", wording: "email ok" }],
-    now: new Date(at),
-  });
-  return { userId: joined.userId, assignmentId: joined.assignmentId! };
+  return joinVolunteer(setup, { district, channel, timezone: "Europe/London", now: new Date(at) });
 }
 
 async function report(

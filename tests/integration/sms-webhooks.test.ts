@@ -442,10 +442,9 @@ describe("planSmsReport", () => {
 });
 
 describe("delivery status callbacks", () => {
-  async function sentMessage() {
-    const user = await createUser({ phone: ukMobile() });
-    const sid = messageSid();
-    const message = await db.message.create({
+  /** A text we sent, as the delivery records it once Twilio has accepted it (id = sid). */
+  async function recordSentText(user: { id: string; phone: string | null }, sid: string) {
+    return db.message.create({
       select: { id: true },
       data: {
         userId: user.id,
@@ -460,6 +459,12 @@ describe("delivery status callbacks", () => {
         sentAt: new Date(),
       },
     });
+  }
+
+  async function sentMessage() {
+    const user = await createUser({ phone: ukMobile() });
+    const sid = messageSid();
+    const message = await recordSentText(user, sid);
     return { user, sid, messageId: message.id };
   }
 
@@ -564,21 +569,7 @@ describe("delivery status callbacks", () => {
     expect(waiting?.last_error).toContain("will look again");
 
     // The send commits with Twilio's id; the next attempt records the delivery, once.
-    const message = await db.message.create({
-      select: { id: true },
-      data: {
-        userId: user.id,
-        channel: "SMS",
-        kind: "TASK_ASSIGNED",
-        dedupeKey: `test:${sid}`,
-        toAddress: user.phone!,
-        bodyText: "Your next task",
-        status: "SENT",
-        transport: "twilio",
-        providerId: sid,
-        sentAt: new Date(),
-      },
-    });
+    const message = await recordSentText(user, sid);
     await makeDue({ key });
     expect(await runJobsOnce()).toEqual([]);
     expect((await readMessage(message.id)).status).toBe("DELIVERED");
