@@ -24,8 +24,8 @@
  * (`session_replication_role = replica`, superuser only; the rollup triggers of
  * 20261125150000_report_rollups cost ~20x and foreign keys are checked by the test instead), and
  * on a fresh database the big tables' plain indexes are dropped and rebuilt from their own
- * definitions at the end. Then onward_refresh_report_rollups() if it exists, else the same
- * rollups computed set-based here (rebuildRollups), then ANALYZE. A failure midway leaves the
+ * definitions at the end. Then onward_refresh_report_rollups() rebuilds every rollup set-based
+ * (migration 20261125160000_report_performance), then ANALYZE. A failure midway leaves the
  * rows loaded so far: drop the database and seed a fresh one. `rollups: "triggers"` (tests) loads
  * with every trigger on instead.
  *
@@ -685,104 +685,6 @@ class Pipeline {
 
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(1);
 
-/**
- * Fills ReportDay and CampaignParticipant for one organisation from its rows, set-based, with the
- * same result as the row triggers of 20261125150000_report_rollups (see tests/integration/
- * seed-scale.test.ts, which compares the two). For a database loaded with those triggers off.
- */
-export async function rebuildRollups(client: pg.Client, organisationId: string) {
-  const localDay = (at: string) =>
-    `((${at} AT TIME ZONE 'UTC') AT TIME ZONE COALESCE(o.timezone, 'Europe/London'))::date`;
-  await client.query("BEGIN");
-  try {
-    await client.query(`DELETE FROM "ReportDay" WHERE "organisationId" = $1`, [organisationId]);
-    await client.query(`DELETE FROM "CampaignParticipant" WHERE "organisationId" = $1`, [
-      organisationId,
-    ]);
-    await client.query(
-      `WITH events AS (
-         SELECT a."campaignId", a."organisationId", a."assignedAt" AS at, a."taskId", a."userId",
-                1 AS assigned, 0 AS reported, 0 AS skipped, 0 AS expired, 0::numeric AS metric,
-                NULL::int AS bucket
-         FROM "Assignment" a WHERE a."organisationId" = $1
-         UNION ALL
-         SELECT a."campaignId", a."organisationId", COALESCE(a."closedAt", a."updatedAt"), a."taskId",
-                a."userId", 0, (a.status = 'REPORTED')::int, (a.status = 'SKIPPED')::int,
-                (a.status = 'EXPIRED')::int, 0,
-                CASE WHEN a.status = 'REPORTED' THEN onward_report_hours_bucket(
-                  EXTRACT(EPOCH FROM (COALESCE(a."closedAt", a."updatedAt") - a."assignedAt")) / 3600.0)
-                END
-         FROM "Assignment" a
-         WHERE a."organisationId" = $1 AND a.status IN ('REPORTED', 'SKIPPED', 'EXPIRED')
-         UNION ALL
-         SELECT m."campaignId", r."organisationId", r."createdAt", r."taskId", r."userId",
-                0, 0, 0, 0, m.value, NULL
-         FROM "ReportMetric" m
-         JOIN "Report" r ON r.id = m."reportId"
-         JOIN "Campaign" c ON c.id = r."campaignId" AND c."metricKey" = m."metricKey"
-         WHERE m."organisationId" = $1
-       )
-       INSERT INTO "ReportDay" ("campaignId", "organisationId", "day", "taskId", "district",
-         "channel", "assigned", "reported", "skipped", "expired", "metricTotal", "reportHours")
-       SELECT e."campaignId", min(e."organisationId"), ${localDay("e.at")}, e."taskId",
-              COALESCE(u.district, ''), COALESCE(u."channelPreference", 'EMAIL'),
-              sum(e.assigned), sum(e.reported), sum(e.skipped), sum(e.expired), sum(e.metric),
-              ARRAY[count(*) FILTER (WHERE e.bucket = 1), count(*) FILTER (WHERE e.bucket = 2),
-                    count(*) FILTER (WHERE e.bucket = 3), count(*) FILTER (WHERE e.bucket = 4),
-                    count(*) FILTER (WHERE e.bucket = 5), count(*) FILTER (WHERE e.bucket = 6),
-                    count(*) FILTER (WHERE e.bucket = 7), count(*) FILTER (WHERE e.bucket = 8)]::int[]
-       FROM events e
-       LEFT JOIN "Organisation" o ON o.id = e."organisationId"
-       LEFT JOIN "User" u ON u.id = e."userId"
-       GROUP BY e."campaignId", 3, e."taskId", 5, 6`,
-      [organisationId],
-    );
-    await client.query(
-      `WITH joins AS (
-         SELECT substr(k.source, 6) AS "campaignId", k."userId", c."organisationId",
-                k."createdAt" AS at, NULL::timestamp(3) AS "assignedAt"
-         FROM "Consent" k JOIN "Campaign" c ON c.id = substr(k.source, 6)
-         WHERE k.source LIKE 'join:%' AND c."organisationId" = $1
-         UNION ALL
-         SELECT a."campaignId", a."userId", a."organisationId", a."assignedAt", a."assignedAt"
-         FROM "Assignment" a WHERE a."organisationId" = $1
-       )
-       INSERT INTO "CampaignParticipant" ("campaignId", "userId", "organisationId", "joinedAt",
-         "joinedDay", "firstAssignedAt", "district", "channel")
-       SELECT j."campaignId", j."userId", min(j."organisationId"), min(j.at), min(${localDay("j.at")}),
-              min(j."assignedAt"), COALESCE(u.district, ''), u."channelPreference"
-       FROM joins j
-       JOIN "User" u ON u.id = j."userId"
-       LEFT JOIN "Organisation" o ON o.id = j."organisationId"
-       GROUP BY j."campaignId", j."userId", u.district, u."channelPreference"`,
-      [organisationId],
-    );
-    await client.query(
-      `WITH r AS (
-         SELECT rep."campaignId", rep."userId", count(*)::int AS n, min(rep."createdAt") AS first,
-                (array_agg(rep."createdAt" ORDER BY rep."createdAt"))[2] AS second,
-                max(rep."createdAt") AS last,
-                bit_or(1::bigint << LEAST(62, GREATEST(0,
-                  (date_trunc('week', ${localDay('rep."createdAt"')})::date
-                   - date_trunc('week', p."joinedDay")::date) / 7))) AS weeks
-         FROM "Report" rep
-         JOIN "CampaignParticipant" p ON p."campaignId" = rep."campaignId" AND p."userId" = rep."userId"
-         LEFT JOIN "Organisation" o ON o.id = rep."organisationId"
-         WHERE rep."organisationId" = $1 AND rep."userId" IS NOT NULL
-         GROUP BY rep."campaignId", rep."userId"
-       )
-       UPDATE "CampaignParticipant" p SET "reportCount" = r.n, "firstReportAt" = r.first,
-         "secondReportAt" = r.second, "lastReportAt" = r.last, "reportWeeks" = r.weeks
-       FROM r WHERE p."campaignId" = r."campaignId" AND p."userId" = r."userId"`,
-      [organisationId],
-    );
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  }
-}
-
 const BULK_TABLES = ["Assignment", "Report", "ReportMetric", "Message", "Consent", "Membership"];
 
 /**
@@ -841,12 +743,12 @@ export type SeedScaleOptions = {
   /** Skip the database-name check (the CLI's --yes). */
   force?: boolean;
   /**
-   * How the rollup tables of 20261125150000_report_rollups (ReportDay, CampaignParticipant) get
-   * their rows. "rebuild" (default): the bulk rows go in with this session's triggers off
+   * How the rollups (ReportDay, CampaignParticipant, NudgeDay, Report.burstFrom) get their rows.
+   * "rebuild" (default): the bulk rows go in with this session's triggers off
    * (session_replication_role = replica, which needs a superuser; nothing global changes), then
-   * onward_refresh_report_rollups() if the database has it, else the set-based SQL below, which
-   * gives exactly what the row triggers would have. "triggers": the row triggers run for every
-   * row (correct by construction, but an order of magnitude slower).
+   * onward_refresh_report_rollups(), which gives exactly what the row triggers would have.
+   * "triggers": the row triggers run for every row (correct by construction, but an order of
+   * magnitude slower).
    */
   rollups?: "rebuild" | "triggers";
   log?: (line: string) => void;
@@ -857,9 +759,9 @@ export type SeedScaleResult = {
   campaigns: { id: string; slug: string; title: string }[];
   staff: { email: string; role: string }[];
   counts: Record<string, number>;
-  /** How the rollups were filled: "function" (onward_refresh_report_rollups()), "seed" (this
-   * file's SQL), "triggers", or "none" (the database has no rollup tables). */
-  rollups: "function" | "seed" | "triggers" | "none";
+  /** How the rollups were filled: "function" (onward_refresh_report_rollups() after a load with
+   * triggers off) or "triggers" (the row triggers, as the app writes). */
+  rollups: "function" | "triggers";
   seconds: number;
 };
 
@@ -1050,6 +952,7 @@ export async function seedScale(options: SeedScaleOptions): Promise<SeedScaleRes
       ["reportId", "text"],
       ["organisationId", "text"],
       ["campaignId", "text"],
+      ["taskId", "text"],
       ["metricKey", "text"],
       ["value", "numeric"],
       ["district", "text"],
@@ -1607,6 +1510,7 @@ export async function seedScale(options: SeedScaleOptions): Promise<SeedScaleRes
               reportId,
               orgId,
               campaign.id,
+              step.id,
               field.metricKey,
               value,
               person.district,
@@ -1778,30 +1682,18 @@ export async function seedScale(options: SeedScaleOptions): Promise<SeedScaleRes
   }
 
   if (secondPipe) await second.end();
-  let rollups: SeedScaleResult["rollups"] = "none";
+  let rollups: SeedScaleResult["rollups"];
   try {
     if (triggersOff) await client.query("SET session_replication_role = DEFAULT");
-    const { rows } = await client.query<{ refresh: boolean; tables: boolean }>(
-      `SELECT to_regproc('onward_refresh_report_rollups') IS NOT NULL AS refresh,
-              to_regclass('"ReportDay"') IS NOT NULL
-                AND to_regclass('"CampaignParticipant"') IS NOT NULL AS tables`,
-    );
     const t0 = performance.now();
-    if (rows[0]?.refresh) {
+    if (triggersOff) {
+      // Every rollup (ReportDay, CampaignParticipant, NudgeDay, bursts) from the rows, set-based,
+      // exactly as the row triggers would have kept them (migration 20261125160000).
       await client.query("SELECT onward_refresh_report_rollups()");
       rollups = "function";
       log(`called onward_refresh_report_rollups() (${seconds(t0)} s)`);
-    } else if (!triggersOff) {
-      rollups = rows[0]?.tables ? "triggers" : "none";
-      log("no onward_refresh_report_rollups() in this database; the row triggers kept any rollups");
-    } else if (rows[0]?.tables) {
-      await rebuildRollups(client, idOf("o", 0));
-      rollups = "seed";
-      log(
-        `no onward_refresh_report_rollups() in this database: rebuilt ReportDay and CampaignParticipant for the organisation with the seed's SQL (${seconds(t0)} s)`,
-      );
     } else {
-      log("no rollup tables in this database: nothing to refresh");
+      rollups = "triggers";
     }
     const analyzed = performance.now();
     await client.query("ANALYZE");

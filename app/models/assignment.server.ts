@@ -118,6 +118,7 @@ export function createReport({
         create: metrics.map((metric) => ({
           organisationId: data.organisationId,
           campaignId: data.campaignId,
+          taskId: data.taskId,
           metricKey: metric.metricKey,
           value: metric.value,
           district: data.district,

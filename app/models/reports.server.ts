@@ -1,8 +1,6 @@
 import { Prisma } from "~/generated/prisma/client.ts";
 import { ForbiddenError, ORGANISER_ROLES, requireRole } from "~/models/membership.server.ts";
 import {
-  BURST_MINUTES,
-  BURST_REPORTS,
   OUTLIER_MIN_VALUES,
   addDays,
   cohortTable,
@@ -20,9 +18,10 @@ import { db } from "~/utils/db.server.ts";
 /**
  * Organiser reports. Totals, the funnel, segments and cohorts read the rollups ReportDay and
  * CampaignParticipant (kept by triggers; see migration 20261125150000_report_rollups and ADR 008),
- * so their cost grows with days × tasks × areas and with volunteers, never with reports. Skip
- * reasons, nudges and report quality read the raw tables through indexes; nudges and quality look
- * at a window (the filter's dates, or the last RECENT_DAYS days) to stay bounded.
+ * so their cost grows with days × tasks × areas and with volunteers, never with reports. Nudge
+ * effectiveness reads the NudgeDay rollup; skip reasons and report quality read indexes that hold
+ * just what they need (migration 20261125160000_report_performance). Nudges and quality look at a
+ * window (the filter's dates, or the last RECENT_DAYS days) to stay bounded.
  */
 
 /** How far back nudge and quality checks look when the filter gives no start date. */
@@ -272,52 +271,30 @@ export async function getCampaignReport({
       GROUP BY a."taskId", a."skipReason"
       ORDER BY count(*) DESC
       LIMIT 1000`,
-    // Per nudge kind: assignments nudged (first SENT one counts), how many were reported within
-    // 48 hours after it, and how many within 48 hours of being given (to compare with the rest).
-    // Suppressed messages come in the same answer, as rows with a reason.
+    // Per nudge kind: assignments nudged (the first sent one of a kind counts), how many were
+    // reported within 48 hours after it, and how many within 48 hours of being given (to compare
+    // with the rest); suppressed messages come as rows with a reason. From the NudgeDay rollup.
     db.$queryRaw<
       Array<{
         kind: string;
-        reason: string | null;
+        reason: string;
         nudged: number;
         reportedSoon: number;
         reportedEarly: number;
+        suppressed: number;
       }>
     >`
-      WITH nudged AS (
-        SELECT m.kind, m."assignmentId", min(m."sentAt") AS "sentAt"
-        FROM "Message" m
-        JOIN "Assignment" a ON a.id = m."assignmentId"
-        ${needsUser ? Prisma.sql`JOIN "User" u ON u.id = a."userId"` : Prisma.empty}
-        WHERE m."organisationId" = ${campaign.organisation.id} AND a."campaignId" = ${campaign.id}
-          AND m.status IN ('SENT', 'DELIVERED') AND m."sentAt" IS NOT NULL
-          AND m."createdAt" >= ${startOfDay(addDays(recentFrom, -7), timeZone)}
-          ${rawConditions({ at: 'm."sentAt"', user: "u", filters, timeZone, from: recentFrom })}
-          ${taskCondition('a."taskId"')}
-        GROUP BY m.kind, m."assignmentId"
-      )
-      SELECT n.kind, NULL AS reason, count(*)::int AS nudged,
-        (count(*) FILTER (WHERE r."createdAt" >= n."sentAt"
-          AND r."createdAt" < n."sentAt" + interval '48 hours'))::int AS "reportedSoon",
-        (count(*) FILTER (WHERE r."createdAt" < a."assignedAt" + interval '48 hours'))::int
-          AS "reportedEarly"
-      FROM nudged n
-      JOIN "Assignment" a ON a.id = n."assignmentId"
-      LEFT JOIN "Report" r ON r."assignmentId" = n."assignmentId"
-      GROUP BY n.kind
-      UNION ALL
-      SELECT m.kind, COALESCE(m."statusReason", 'No reason recorded') AS reason,
-        count(*)::int AS nudged, 0 AS "reportedSoon", 0 AS "reportedEarly"
-      FROM "Message" m
-      JOIN "Assignment" a ON a.id = m."assignmentId"
-      ${needsUser ? Prisma.sql`JOIN "User" u ON u.id = a."userId"` : Prisma.empty}
-      WHERE m."organisationId" = ${campaign.organisation.id} AND a."campaignId" = ${campaign.id}
-        AND m.status = 'SUPPRESSED'
-        ${rawConditions({ at: 'm."createdAt"', user: "u", filters, timeZone, from: recentFrom })}
-        ${taskCondition('a."taskId"')}
-      GROUP BY m.kind, m."statusReason"`,
+      SELECT n.kind, n.reason, sum(n.nudged)::int AS nudged,
+        sum(n."reportedSoon")::int AS "reportedSoon", sum(n."reportedEarly")::int AS "reportedEarly",
+        sum(n.suppressed)::int AS suppressed
+      FROM "NudgeDay" n
+      WHERE n."campaignId" = ${campaign.id}
+        ${rollupConditions("n", { ...filters, from: recentFrom }, "day")}
+        ${taskCondition('n."taskId"')}
+      GROUP BY n.kind, n.reason`,
     // Values far above what a task usually gets: each task's fence comes from its latest 5,000
-    // values; the flagged rows are read from the top of the value index down.
+    // values (read from one index, which carries the task); the flagged rows are read from the
+    // top of the value index down.
     db.$queryRaw<
       Array<{
         reportId: string;
@@ -330,8 +307,8 @@ export async function getCampaignReport({
       }>
     >`
       WITH recent AS (
-        SELECT r."taskId", rm.value
-        FROM "ReportMetric" rm JOIN "Report" r ON r.id = rm."reportId"
+        SELECT rm."taskId", rm.value
+        FROM "ReportMetric" rm
         WHERE rm."campaignId" = ${campaign.id} AND rm."metricKey" = ${campaign.metricKey}
         ORDER BY rm."createdAt" DESC
         LIMIT 5000
@@ -342,37 +319,32 @@ export async function getCampaignReport({
                    - percentile_cont(0.25) WITHIN GROUP (ORDER BY value)) AS "limit"
         FROM recent GROUP BY "taskId" HAVING count(*) >= ${OUTLIER_MIN_VALUES}
       )
-      SELECT r.id AS "reportId", r."userId", u.name, r."taskId", rm.value::float8 AS value,
+      SELECT r.id AS "reportId", r."userId", u.name, rm."taskId", rm.value::float8 AS value,
         f."limit"::float8 AS "limit", r."createdAt" AS at
       FROM "ReportMetric" rm
+      JOIN fences f ON f."taskId" = rm."taskId"
       JOIN "Report" r ON r.id = rm."reportId"
-      JOIN fences f ON f."taskId" = r."taskId"
       LEFT JOIN "User" u ON u.id = r."userId"
       WHERE rm."campaignId" = ${campaign.id} AND rm."metricKey" = ${campaign.metricKey}
         AND rm.value > (SELECT min("limit") FROM fences) AND rm.value > f."limit"
-        ${rawConditions({ at: 'r."createdAt"', user: "u", filters, timeZone, from: recentFrom })}
-        ${taskCondition('r."taskId"')}
+        ${rawConditions({ at: 'rm."createdAt"', user: "u", filters, timeZone, from: recentFrom })}
+        ${taskCondition('rm."taskId"')}
       ORDER BY rm.value DESC, r.id
       LIMIT 50`,
+    // Many reports in a few minutes from one volunteer: marked when each report is stored
+    // (Report.burstFrom, trigger Report_burst).
     db.$queryRaw<
       Array<{ userId: string; name: string | null; reports: number; first: Date; last: Date }>
     >`
-      SELECT x."userId", u.name, count(*)::int AS reports, min(x.before) AS first,
-        max(x."createdAt") AS last
-      FROM (
-        SELECT r."userId", r."createdAt",
-          lag(r."createdAt", ${BURST_REPORTS - 1}) OVER (PARTITION BY r."userId" ORDER BY r."createdAt") AS before
-        FROM "Report" r
-        ${needsUser ? Prisma.sql`JOIN "User" u ON u.id = r."userId"` : Prisma.empty}
-        WHERE r."campaignId" = ${campaign.id} AND r."userId" IS NOT NULL
-          ${rawConditions({ at: 'r."createdAt"', user: "u", filters, timeZone, from: recentFrom })}
-          ${taskCondition('r."taskId"')}
-      ) x
-      JOIN "User" u ON u.id = x."userId"
-      WHERE x.before IS NOT NULL
-        AND x."createdAt" - x.before <= ${`${BURST_MINUTES} minutes`}::interval
-      GROUP BY x."userId", u.name
-      ORDER BY max(x."createdAt") DESC
+      SELECT r."userId", u.name, count(*)::int AS reports, min(r."burstFrom") AS first,
+        max(r."createdAt") AS last
+      FROM "Report" r
+      JOIN "User" u ON u.id = r."userId"
+      WHERE r."campaignId" = ${campaign.id} AND r."burstFrom" IS NOT NULL
+        ${rawConditions({ at: 'r."createdAt"', user: "u", filters, timeZone, from: recentFrom })}
+        ${taskCondition('r."taskId"')}
+      GROUP BY r."userId", u.name
+      ORDER BY max(r."createdAt") DESC
       LIMIT 50`,
   ]);
 
@@ -474,7 +446,7 @@ export async function getCampaignReport({
   // Nudges: compared with the tasks (under the same filters) that didn't get that kind of nudge.
   const earlyAll = (total?.hours ?? []).slice(0, 4).reduce((sum, n) => sum + n, 0);
   const nudgeKinds = nudges
-    .filter((row) => row.reason === null)
+    .filter((row) => row.reason === "")
     .map((row) => ({
       kind: row.kind,
       nudged: row.nudged,
@@ -487,8 +459,8 @@ export async function getCampaignReport({
     }))
     .sort((a, b) => b.nudged - a.nudged || a.kind.localeCompare(b.kind));
   const suppressed = nudges
-    .filter((row) => row.reason !== null)
-    .map((row) => ({ kind: row.kind, reason: row.reason!, count: row.nudged }))
+    .filter((row) => row.reason !== "")
+    .map((row) => ({ kind: row.kind, reason: row.reason, count: row.suppressed }))
     .sort((a, b) => b.count - a.count || a.kind.localeCompare(b.kind));
 
   return {

@@ -186,7 +186,11 @@ export function quartiles(values: readonly number[]): { q1: number; q3: number }
   return { q1: at(0.25), q3: at(0.75) };
 }
 
-/** A volunteer sending this many reports within this many minutes is flagged for a check. */
+/**
+ * A volunteer sending this many reports within this many minutes is flagged for a check. The
+ * trigger Report_burst (migration 20261125160000_report_performance) marks such reports as they are
+ * stored, with these numbers written into it: change both together.
+ */
 export const BURST_REPORTS = 3;
 export const BURST_MINUTES = 10;
 

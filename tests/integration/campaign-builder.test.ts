@@ -686,6 +686,7 @@ describe("objective progress", () => {
           reportId: report.id,
           organisationId: organisation.id,
           campaignId: campaign.id,
+          taskId: a,
           metricKey: key,
           value: value,
         },

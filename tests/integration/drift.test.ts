@@ -29,6 +29,22 @@ const OPTIONS: CompareOptions = {
       columns: ["userId", "campaignId"],
       predicate: `(status = 'ASSIGNED'::"AssignmentStatus")`,
     },
+    {
+      // Skip reasons on the reports page, read from the index alone (migration 20261125160000).
+      table: "Assignment",
+      name: "Assignment_campaignId_closedAt_skipped_idx",
+      unique: false,
+      columns: ["campaignId", "closedAt"],
+      predicate: `(status = 'SKIPPED'::"AssignmentStatus")`,
+    },
+    {
+      // Reports that came in a burst, for report quality (migration 20261125160000).
+      table: "Report",
+      name: "Report_campaignId_createdAt_burst_idx",
+      unique: false,
+      columns: ["campaignId", "createdAt"],
+      predicate: `("burstFrom" IS NOT NULL)`,
+    },
   ],
 };
 

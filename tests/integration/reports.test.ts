@@ -475,6 +475,88 @@ describe("campaign reports", { timeout: 60_000 }, () => {
   });
 });
 
+describe("the report rollups", { timeout: 60_000 }, () => {
+  const ROLLUPS = [
+    `SELECT "campaignId", day, "taskId", district, channel, assigned, reported, skipped, expired,
+       "metricTotal", "reportHours" FROM "ReportDay"`,
+    `SELECT * FROM "CampaignParticipant"`,
+    `SELECT * FROM "AssignmentNudge"`,
+    `SELECT * FROM "NudgeDay" WHERE nudged <> 0 OR "reportedSoon" <> 0 OR "reportedEarly" <> 0
+       OR suppressed <> 0`,
+    `SELECT id, "burstFrom" FROM "Report"`,
+  ];
+  async function snapshot() {
+    const out: string[][] = [];
+    for (const sql of ROLLUPS) {
+      const rows = await db.$queryRawUnsafe<Array<{ row: string }>>(
+        `SELECT t::text AS row FROM (${sql}) t ORDER BY 1`,
+      );
+      out.push(rows.map((r) => r.row));
+    }
+    return out;
+  }
+
+  it("counts a nudge when delivery marks it sent, and the earliest sent of a kind wins", async () => {
+    const { setup, organiser, v3 } = await world();
+    // V3's first task: an email reminder queued, then sent at 20:00 (3.5 hours before the report
+    // at 23:30); then a text of the same kind recorded later but sent earlier, at 19:00.
+    const assignmentId = v3.assignmentId;
+    const queued = await db.message.create({
+      data: {
+        organisationId: setup.organisation.id,
+        assignmentId,
+        channel: "EMAIL",
+        kind: "OVERDUE",
+        dedupeKey: `test:${uniqueSuffix()}`,
+        toAddress: "v3@example.org",
+        bodyText: "How did it go?",
+        createdAt: new Date("2026-07-08T19:00:00Z"),
+      },
+    });
+    const figures = async () =>
+      (
+        await getCampaignReport({
+          actorId: organiser.id,
+          campaignId: setup.campaign.id,
+          filters: filtered({ from: "2026-07-01", to: "2026-07-31" }),
+        })
+      ).nudges.kinds.find((row) => row.kind === "OVERDUE");
+    expect(await figures()).toBeUndefined();
+
+    await db.message.update({
+      where: { id: queued.id },
+      data: { status: "SENT", sentAt: new Date("2026-07-08T20:00:00Z") },
+    });
+    expect(await figures()).toMatchObject({ nudged: 1, reportedSoon: 1 });
+    const [first] = await db.$queryRaw<Array<{ sentAt: Date }>>`
+      SELECT "sentAt" FROM "AssignmentNudge" WHERE "assignmentId" = ${assignmentId}`;
+    expect(first!.sentAt.toISOString()).toBe("2026-07-08T20:00:00.000Z");
+
+    await message(setup, assignmentId, {
+      kind: "OVERDUE",
+      status: "SENT",
+      at: "2026-07-08T19:00:00Z",
+    });
+    // Still one nudged assignment, now counted from the text.
+    expect(await figures()).toMatchObject({ nudged: 1, reportedSoon: 1 });
+    const [moved] = await db.$queryRaw<Array<{ sentAt: Date }>>`
+      SELECT "sentAt" FROM "AssignmentNudge" WHERE "assignmentId" = ${assignmentId}`;
+    expect(moved!.sentAt.toISOString()).toBe("2026-07-08T19:00:00.000Z");
+    // Delivered later: no second count.
+    await db.message.update({ where: { id: queued.id }, data: { status: "DELIVERED" } });
+    expect(await figures()).toMatchObject({ nudged: 1, reportedSoon: 1 });
+  });
+
+  it("rebuilt from the rows, every rollup is exactly what the triggers kept", async () => {
+    await world();
+    const kept = await snapshot();
+    expect(kept[2]!.length).toBeGreaterThan(0);
+    expect(kept[4]!.some((row) => !row.endsWith(",)"))).toBe(true);
+    await db.$executeRawUnsafe(`SELECT onward_refresh_report_rollups()`);
+    expect(await snapshot()).toEqual(kept);
+  });
+});
+
 describe("organisation reports", { timeout: 60_000 }, () => {
   it("gives each campaign's headline figures and the totals", async () => {
     const { setup, organiser } = await world();

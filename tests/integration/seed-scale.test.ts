@@ -40,6 +40,8 @@ const TABLES = [
   "Message",
   "ReportDay",
   "CampaignParticipant",
+  "AssignmentNudge",
+  "NudgeDay",
 ];
 
 /** A digest of every row of every table the seed fills (rollups included). */
@@ -74,7 +76,7 @@ describe("the scale seed", () => {
       );
     const indexesBefore = await indexes();
     const result = await seedScale(options());
-    expect(result.rollups).toBe("seed");
+    expect(result.rollups).toBe("function");
     // The indexes deferred for the load are all back, as they were.
     expect(await indexes()).toEqual(indexesBefore);
 
@@ -189,6 +191,19 @@ describe("the scale seed", () => {
     expect(await one(`SELECT count(DISTINCT kind) AS n FROM "Message"`)).toBe(4);
     // The rollups cover the organisation's rows.
     expect(await one(`SELECT sum(reported) AS n FROM "ReportDay"`)).toBe(REPORTS);
+    expect(await one(`SELECT sum(nudged) AS n FROM "NudgeDay"`)).toBe(
+      await one(
+        `SELECT count(DISTINCT ("assignmentId", kind)) AS n FROM "Message" WHERE status = 'SENT' AND "assignmentId" IS NOT NULL`,
+      ),
+    );
+    expect(await one(`SELECT sum(suppressed) AS n FROM "NudgeDay"`)).toBe(
+      await one(
+        `SELECT count(*) AS n FROM "Message" WHERE status = 'SUPPRESSED' AND "assignmentId" IS NOT NULL`,
+      ),
+    );
+    expect(
+      await one(`SELECT count(*) AS n FROM "Report" WHERE "burstFrom" IS NOT NULL`),
+    ).toBeGreaterThan(0);
     expect(await one(`SELECT sum("reportCount") AS n FROM "CampaignParticipant"`)).toBe(REPORTS);
 
     // The same seed gives the same rows; and with the row triggers on (as the app writes) the
