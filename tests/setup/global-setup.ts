@@ -7,6 +7,7 @@ import {
   dropDatabase,
   dropLeftoverTestDatabases,
   ensureTestPostgres,
+  othersConnected,
   quoteIdent,
   runTag,
   withAdmin,
@@ -48,7 +49,12 @@ export default async function setup(project: TestProject) {
         keep: [TEMPLATE_DATABASE],
       });
     } finally {
-      await postgres.stop();
+      // Another run started while this one was going may be using the same embedded server.
+      if (postgres.embedded && (await othersConnected(postgres.adminUrl).catch(() => false))) {
+        log("another test run is using PostgreSQL: leaving it running");
+      } else {
+        await postgres.stop();
+      }
     }
   };
 }

@@ -24,6 +24,8 @@ export const TEST_DB_PREFIX = "onward_test_";
 export const TEMPLATE_DATABASE = "onward_test_template";
 
 export type TestPostgres = {
+  /** True for the embedded server this machine starts and stops for tests. */
+  embedded: boolean;
   adminUrl: string;
   urlFor(db: string): string;
   stop(): Promise<void>;
@@ -34,7 +36,12 @@ export async function ensureTestPostgres({
 }: { log?: (line: string) => void } = {}): Promise<TestPostgres> {
   const fromEnv = process.env.DATABASE_URL;
   if (fromEnv) {
-    return { adminUrl: fromEnv, urlFor: (db) => withDatabase(fromEnv, db), stop: async () => {} };
+    return {
+      embedded: false,
+      adminUrl: fromEnv,
+      urlFor: (db) => withDatabase(fromEnv, db),
+      stop: async () => {},
+    };
   }
   const { startLocalPostgres } = await import("../../app/server/embedded-postgres.ts");
   const local = await startLocalPostgres({
@@ -42,7 +49,7 @@ export async function ensureTestPostgres({
     port: TEST_PG_PORT,
     log,
   });
-  return { adminUrl: local.url("postgres"), urlFor: local.url, stop: local.stop };
+  return { embedded: true, adminUrl: local.url("postgres"), urlFor: local.url, stop: local.stop };
 }
 
 /** The same server and credentials as `url`, another database. */
@@ -154,5 +161,19 @@ export async function dropLeftoverTestDatabases(
       }
     }
     return dropped;
+  });
+}
+
+/**
+ * Whether anyone but this run is connected to the server (another `vitest run`, or a dev server
+ * sharing the embedded test PostgreSQL): then teardown leaves the server running for them.
+ */
+export async function othersConnected(adminUrl: string): Promise<boolean> {
+  return withAdmin(adminUrl, async (client) => {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity
+       WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
   });
 }
