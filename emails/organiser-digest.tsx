@@ -10,12 +10,15 @@ export type OrganiserDigestEmailProps = {
   newVolunteers: number;
   reports: number;
   suppressed: number;
+  /** The same counts for the week before, to say what changed. */
+  lastWeek: { newVolunteers: number; reports: number; suppressed: number };
   campaigns: Array<{
     title: string;
     metricLabel: string;
     target: number;
     total: number;
     thisWeek: number;
+    lastWeek: number;
   }>;
   link: string;
   unsubscribeLink: string | null;
@@ -25,6 +28,12 @@ const number = (value: number) => value.toLocaleString("en-GB");
 const plural = (count: number, one: string, many: string) =>
   `${number(count)} ${count === 1 ? one : many}`;
 
+/** "up 12 on last week", "down 3 on last week", "the same as last week". */
+export function changeOnLastWeek(now: number, before: number) {
+  if (now === before) return "the same as last week";
+  return `${now > before ? "up" : "down"} ${number(Math.abs(now - before))} on last week`;
+}
+
 export default function OrganiserDigestEmail({
   name,
   organisation,
@@ -32,6 +41,7 @@ export default function OrganiserDigestEmail({
   newVolunteers,
   reports,
   suppressed,
+  lastWeek,
   campaigns,
   link,
   unsubscribeLink,
@@ -50,6 +60,11 @@ export default function OrganiserDigestEmail({
         {plural(reports, "report", "reports")} ·{" "}
         {plural(suppressed, "message not sent", "messages not sent")} (opt-outs, limits or bounces)
       </Text>
+      <Text style={styles.text}>
+        What changed: new volunteers {changeOnLastWeek(newVolunteers, lastWeek.newVolunteers)};
+        reports {changeOnLastWeek(reports, lastWeek.reports)}; messages not sent{" "}
+        {changeOnLastWeek(suppressed, lastWeek.suppressed)}.
+      </Text>
       {campaigns.length === 0 ? (
         <Text style={styles.text}>No campaign is live at the moment.</Text>
       ) : (
@@ -61,7 +76,8 @@ export default function OrganiserDigestEmail({
               {campaign.target > 0
                 ? `${Math.min(100, Math.floor((campaign.total / campaign.target) * 100))}%`
                 : "no target"}
-              ), {number(campaign.thisWeek)} this week.
+              ), {number(campaign.thisWeek)} this week (
+              {changeOnLastWeek(campaign.thisWeek, campaign.lastWeek)}).
             </Text>
           ))}
         </Section>
@@ -81,6 +97,7 @@ OrganiserDigestEmail.PreviewProps = {
   newVolunteers: 12,
   reports: 87,
   suppressed: 3,
+  lastWeek: { newVolunteers: 9, reports: 95, suppressed: 3 },
   campaigns: [
     {
       title: "Warmer Homes for Greenfield",
@@ -88,6 +105,7 @@ OrganiserDigestEmail.PreviewProps = {
       target: 5000,
       total: 1204,
       thisWeek: 312,
+      lastWeek: 280,
     },
   ],
   link: "http://localhost:3000/org",

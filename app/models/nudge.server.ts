@@ -242,7 +242,20 @@ export function listDigestRecipients({ organisationId }: { organisationId: strin
   });
 }
 
-/** An organisation's headline numbers for [from, to). */
+/** Volunteers who joined, reports and messages not sent in [from, to). */
+function countWeek({ organisationId, from, to }: { organisationId: string; from: Date; to: Date }) {
+  const range = { gte: from, lt: to };
+  return Promise.all([
+    db.membership.count({ where: { organisationId, role: "VOLUNTEER", createdAt: range } }),
+    db.report.count({ where: { organisationId, createdAt: range } }),
+    db.message.count({ where: { organisationId, status: "SUPPRESSED", updatedAt: range } }),
+  ]);
+}
+
+/**
+ * An organisation's headline numbers for the week [from, to), beside the week before it
+ * ("what changed"), and each live campaign's progress.
+ */
 export async function getDigestNumbers({
   organisationId,
   from,
@@ -252,11 +265,14 @@ export async function getDigestNumbers({
   from: Date;
   to: Date;
 }) {
-  const range = { gte: from, lt: to };
-  const [newVolunteers, reports, suppressed, campaigns] = await Promise.all([
-    db.membership.count({ where: { organisationId, role: "VOLUNTEER", createdAt: range } }),
-    db.report.count({ where: { organisationId, createdAt: range } }),
-    db.message.count({ where: { organisationId, status: "SUPPRESSED", updatedAt: range } }),
+  const weekBefore = new Date(from.getTime() - (to.getTime() - from.getTime()));
+  const [
+    [newVolunteers, reports, suppressed],
+    [newBefore, reportsBefore, suppressedBefore],
+    campaigns,
+  ] = await Promise.all([
+    countWeek({ organisationId, from, to }),
+    countWeek({ organisationId, from: weekBefore, to: from }),
     db.campaign.findMany({
       select: { id: true, title: true, metricKey: true, metricLabel: true, target: true },
       where: { organisationId, status: "LIVE" },
@@ -266,21 +282,30 @@ export async function getDigestNumbers({
   const progress = await Promise.all(
     campaigns.map(async (campaign) => {
       const where = { campaignId: campaign.id, metricKey: campaign.metricKey };
-      const [total, week] = await Promise.all([
-        db.reportMetric.aggregate({
-          _sum: { value: true },
-          where: { ...where, createdAt: { lt: to } },
-        }),
-        db.reportMetric.aggregate({ _sum: { value: true }, where: { ...where, createdAt: range } }),
+      const sum = (createdAt: { gte?: Date; lt: Date }) =>
+        db.reportMetric
+          .aggregate({ _sum: { value: true }, where: { ...where, createdAt } })
+          .then((result) => Number(result._sum.value ?? 0));
+      const [total, thisWeek, lastWeek] = await Promise.all([
+        sum({ lt: to }),
+        sum({ gte: from, lt: to }),
+        sum({ gte: weekBefore, lt: from }),
       ]);
       return {
         title: campaign.title,
         metricLabel: campaign.metricLabel,
         target: campaign.target,
-        total: Number(total._sum.value ?? 0),
-        thisWeek: Number(week._sum.value ?? 0),
+        total,
+        thisWeek,
+        lastWeek,
       };
     }),
   );
-  return { newVolunteers, reports, suppressed, campaigns: progress };
+  return {
+    newVolunteers,
+    reports,
+    suppressed,
+    lastWeek: { newVolunteers: newBefore, reports: reportsBefore, suppressed: suppressedBefore },
+    campaigns: progress,
+  };
 }

@@ -73,11 +73,26 @@ describe("nudge templates", () => {
     const props = {
       ...entry.previewProps,
       reports: 1204,
-      campaigns: [{ title: "Doors", metricLabel: "doors", target: 5000, total: 1204, thisWeek: 1 }],
+      lastWeek: { newVolunteers: 12, reports: 2404, suppressed: 0 },
+      campaigns: [
+        {
+          title: "Doors",
+          metricLabel: "doors",
+          target: 5000,
+          total: 1204,
+          thisWeek: 1,
+          lastWeek: 1,
+        },
+      ],
     };
     const { text } = await renderEmail(entry.element(props));
     expect(text).toContain("1,204 reports");
-    expect(text).toContain("Doors: 1,204 of 5,000 doors (24%), 1 this week.");
+    expect(text).toContain(
+      "What changed: new volunteers the same as last week; reports down 1,200 on last week; messages not sent up 3 on last week.",
+    );
+    expect(text).toContain(
+      "Doors: 1,204 of 5,000 doors (24%), 1 this week (the same as last week).",
+    );
     expect(entry.subject(props)).toBe(
       "Your week at Greenfield Community Action: 1,204 reports, 12 new volunteers",
     );

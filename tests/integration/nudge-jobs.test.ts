@@ -362,6 +362,19 @@ describe("the organiser digest", () => {
         now: new Date(monday.getTime() - DAY),
       },
     );
+    // The week before: one volunteer joined and reported 10 doors, so the digest can say what
+    // changed.
+    const earlier = await joinVolunteer(setup, { now: new Date(monday.getTime() - 10 * DAY) });
+    await db.membership.updateMany({
+      where: { userId: earlier.userId },
+      data: { createdAt: new Date(monday.getTime() - 10 * DAY) },
+    });
+    await report(
+      earlier.assignmentId,
+      earlier.userId,
+      { doors: 10, outcome: "Well" },
+      { now: new Date(monday.getTime() - 9 * DAY) },
+    );
     const optedOut = await joinVolunteer(setup, { consent: false });
     const [unsent] = await messagesOf(optedOut.userId);
     await deliverMessage({ messageId: unsent!.id });
@@ -380,7 +393,10 @@ describe("the organiser digest", () => {
     expect(digest.bodyText).toContain("Hello Olu,");
     expect(digest.bodyText).toContain("2 new volunteers · 1 report · 1 message not sent");
     expect(digest.bodyText).toContain(
-      "Test campaign: 25 of 100 doors knocked (25%), 25 this week.",
+      "What changed: new volunteers up 1 on last week; reports the same as last week; messages not sent up 1 on last week.",
+    );
+    expect(digest.bodyText).toContain(
+      "Test campaign: 35 of 100 doors knocked (35%), 25 this week (up 15 on last week).",
     );
 
     // Sent at 08:00 although that is inside quiet hours: it is work email, not a nudge. (Written
