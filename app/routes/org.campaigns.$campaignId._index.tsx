@@ -1,4 +1,5 @@
 import { getFormProps, useForm } from "@conform-to/react";
+import { DataDownloads } from "~/components/data-downloads.tsx";
 import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
@@ -265,27 +266,7 @@ export default function CampaignOverview() {
         </p>
       </section>
 
-      <section aria-labelledby="downloads-heading">
-        <h2 id="downloads-heading">Download the data</h2>
-        <p>
-          Spreadsheet files (CSV) to open in Excel or Google Sheets.
-          {exportSearch ? " They hold only what matches the filters in this page's address." : null}
-        </p>
-        <ul>
-          <li>
-            <a href={`${base}/reports.csv${exportSearch}`} download>
-              Download reports (CSV)
-            </a>{" "}
-            <span className="muted">one row per report</span>
-          </li>
-          <li>
-            <a href={`${base}/participation.csv${exportSearch}`} download>
-              Download participation (CSV)
-            </a>{" "}
-            <span className="muted">one row per volunteer</span>
-          </li>
-        </ul>
-      </section>
+      <DataDownloads base={base} search={exportSearch} />
 
       <section aria-labelledby="details-heading">
         <h2 id="details-heading">Details</h2>

@@ -1,4 +1,5 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { DataDownloads } from "~/components/data-downloads.tsx";
 import { Link, useLoaderData } from "@remix-run/react";
 import { CumulativeLineChart, HorizontalBarChart, formatShortDay } from "~/components/charts";
 import {
@@ -388,6 +389,7 @@ export default function CampaignReports() {
           </ul>
         ) : null}
       </section>
+      <DataDownloads base={base} search={search} />
       <p>
         <Link
           to={`/org/reports?org=${campaign.organisation.id}${search ? `&${search.slice(1)}` : ""}`}

@@ -84,14 +84,15 @@ async function campaignWithReports(db: DbClient, organisationId: string, suffix:
       ],
     );
     await db.query(
-      `INSERT INTO "ReportMetric" (id, "reportId", "organisationId", "campaignId", "metricKey",
-         value, district, "createdAt")
-       VALUES ($1, $2, $3, $4, 'doors', $5, $6, $7)`,
+      `INSERT INTO "ReportMetric" (id, "reportId", "organisationId", "campaignId", "taskId",
+         "metricKey", value, district, "createdAt")
+       VALUES ($1, $2, $3, $4, $5, 'doors', $6, $7, $8)`,
       [
         `e2e_metric_${person.key}_${suffix}`,
         reportId,
         organisationId,
         campaignId,
+        taskId,
         person.doors,
         person.district,
         at,

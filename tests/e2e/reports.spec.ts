@@ -1,4 +1,6 @@
+import { readFile } from "node:fs/promises";
 import type { Page } from "@playwright/test";
+import { parseCsv } from "../../app/utils/csv.ts";
 import { expect, test } from "./fixtures";
 import { createOrganiser, signIn, type DbClient } from "./helpers";
 
@@ -69,10 +71,10 @@ async function campaignWithVolunteers(db: DbClient, suffix: string) {
         [report, org, campaign, task, `${task}_v1`, assignment, user, person.district],
       );
       await db.query(
-        `INSERT INTO "ReportMetric" (id, "reportId", "organisationId", "campaignId", "metricKey",
-           value, district, "createdAt")
-         VALUES ($1, $2, $3, $4, 'doors', 25, $5, now() - interval '1 day')`,
-        [`${report}_m`, report, org, campaign, person.district],
+        `INSERT INTO "ReportMetric" (id, "reportId", "organisationId", "campaignId", "taskId",
+           "metricKey", value, district, "createdAt")
+         VALUES ($1, $2, $3, $4, $5, 'doors', 25, $6, now() - interval '1 day')`,
+        [`${report}_m`, report, org, campaign, task, person.district],
       );
     }
   }
@@ -123,4 +125,46 @@ test("an organiser opens the campaign reports, filters by area and sees the funn
   const figure = page.locator("figure").filter({ has: funnel });
   await figure.getByText("Show the numbers").click();
   await expect(page.getByRole("row", { name: /Joined 1/ })).toBeVisible();
+
+  // LS6: the figures on screen, then the two downloads under the same filter hold the same.
+  await page.getByRole("textbox", { name: "Area" }).fill("LS6");
+  await page.getByRole("button", { name: "Show figures" }).click();
+  await expect(page.getByText("Showing: in LS6.")).toBeVisible();
+  const funnelText = page.getByText(/^Of \d+ people who joined, \d+ reported back/);
+  await expect(funnelText).toHaveText(
+    "Of 2 people who joined, 1 reported back (50%) and 1 is still active (50%).",
+  );
+  const [, joined, reportedBack, active] =
+    /Of (\d+) people who joined, (\d+) reported back \(\d+%\) and (\d+) is/.exec(
+      (await funnelText.textContent()) ?? "",
+    ) ?? [];
+  const outcome = page.getByText(/^\d+ of 100 doors knocked/);
+  const doorsOnScreen = Number(/^(\d+) of/.exec((await outcome.first().textContent()) ?? "")?.[1]);
+  expect(doorsOnScreen).toBe(25);
+
+  const participation = await downloadCsv(page, "Download participation (CSV)");
+  expect(participation.rows).toHaveLength(Number(joined));
+  expect(participation.rows.every((row) => row[participation.column("area")] === "LS6")).toBe(true);
+  expect(
+    participation.rows.filter((row) => Number(row[participation.column("reported")]) > 0),
+  ).toHaveLength(Number(reportedBack));
+  expect(
+    participation.rows.filter((row) => row[participation.column("still_active")] === "yes"),
+  ).toHaveLength(Number(active));
+
+  const reports = await downloadCsv(page, "Download reports (CSV)");
+  expect(reports.rows).toHaveLength(1);
+  expect(
+    reports.rows.reduce((sum, row) => sum + Number(row[reports.column("metric_doors")]), 0),
+  ).toBe(doorsOnScreen);
 });
+
+async function downloadCsv(page: Page, name: string) {
+  const link = page.getByRole("link", { name });
+  await expect(link).toHaveAttribute("href", /\?area=LS6$/);
+  const downloading = page.waitForEvent("download");
+  await link.click();
+  const download = await downloading;
+  const [header = [], ...rows] = parseCsv((await readFile(await download.path())).toString("utf8"));
+  return { rows, column: (title: string) => header.indexOf(title) };
+}
