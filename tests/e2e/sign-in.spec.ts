@@ -2,6 +2,10 @@ import { randomBytes, randomInt } from "node:crypto";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 
+// Each test signs in (email or text) with axe on every page: on a busy 2-core machine that
+// takes a good part of the default 30 s.
+test.describe.configure({ timeout: 90_000 });
+
 type DbClient = {
   query: (sql: string, params?: unknown[]) => Promise<{ rows: Array<Record<string, unknown>> }>;
 };

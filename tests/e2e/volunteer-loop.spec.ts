@@ -3,6 +3,10 @@ import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { createOrganiser, signIn } from "./helpers";
 
+// Each test signs in by email, joins and reports with axe on every page: on a busy 2-core machine
+// that takes a good part of the default 30 s.
+test.describe.configure({ timeout: 90_000 });
+
 /**
  * A citizen joins the demo campaign ("Warmer Homes for Greenfield") from its join link, reports
  * back three times and gets the right follow-up each time, including the branch. Runs with
