@@ -5,6 +5,7 @@ import type {
   ChannelPreference,
   MessageStatus,
   Prisma,
+  SuppressionReason,
 } from "~/generated/prisma/client.ts";
 import { ORGANISER_ROLES } from "~/models/membership.server.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
@@ -213,14 +214,17 @@ export async function queueTaskMessages({
 // --- Delivery (the deliver-message job, app/utils/delivery.server.ts) -------------------------
 
 /**
- * Locks a message that is still waiting to go, for the rest of the transaction. Null when it has
- * gone (or was suppressed or failed), or when another worker holds it right now.
+ * A database connection that delivery holds from claim to outcome: the claim's session lock lives
+ * on it. Plain node-postgres, not Prisma: these statements run once or twice per message sent.
  */
-export function getMessageStatus({ id }: { id: string }) {
-  return db.message.findUnique({ select: { status: true }, where: { id } });
-}
+export type DeliveryClient = {
+  query: (config: { name?: string; text: string; values?: unknown[] }) => Promise<{
+    rows: unknown[];
+  }>;
+};
 
-type ClaimedRow = {
+type ClaimRow = {
+  claimed: boolean;
   id: string;
   userId: string | null;
   organisationId: string | null;
@@ -233,18 +237,19 @@ type ClaimedRow = {
   bodyText: string;
   bodyHtml: string | null;
   status: MessageStatus;
-  sendAfter: Date | string;
-  createdAt: Date | string;
+  /** Times: epoch milliseconds (UTC). */
+  sendAfter: number;
+  createdAt: number;
   userName: string | null;
   userTimezone: string | null;
-  userDeletedAt: Date | string | null;
+  userDeletedAt: number | null;
   orgName: string | null;
   orgTimezone: string | null;
   quietStart: string | null;
   quietEnd: string | null;
   weeklyCap: number | null;
   aStatus: AssignmentStatus | null;
-  aDueAt: Date | string | null;
+  aDueAt: number | null;
   aPreviousId: string | null;
   tvTitle: string | null;
   tvLocation: string | null;
@@ -258,27 +263,152 @@ type ClaimedRow = {
   cTarget: number | null;
   pStatus: AssignmentStatus | null;
   pTitle: string | null;
+  granted: boolean | null;
+  suppression: SuppressionReason | null;
+  sent: number[] | null;
+  openAssignments: number | null;
+  pulseReports: number | null;
+  pulseTotal: number | null;
 };
 
-const date = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+/** A claimed message with what rendering and the contact policy need to know about it. */
+export type MessageForDelivery = {
+  id: string;
+  userId: string | null;
+  organisationId: string | null;
+  assignmentId: string | null;
+  channel: Channel;
+  kind: string;
+  dedupeKey: string;
+  toAddress: string;
+  subject: string | null;
+  bodyText: string;
+  bodyHtml: string | null;
+  /** Before the claim: QUEUED or HELD. */
+  status: MessageStatus;
+  sendAfter: Date;
+  createdAt: Date;
+  user: { id: string; name: string | null; timezone: string | null; deletedAt: Date | null } | null;
+  organisation: {
+    name: string;
+    timezone: string;
+    quietStart: string;
+    quietEnd: string;
+    weeklyCap: number;
+  } | null;
+  assignment: {
+    id: string;
+    status: AssignmentStatus;
+    dueAt: Date;
+    previousId: string | null;
+    taskVersion: { title: string; location: string | null; rules: Prisma.JsonValue };
+    campaign: {
+      id: string;
+      slug: string;
+      title: string;
+      status: CampaignStatus;
+      metricKey: string;
+      metricLabel: string;
+      target: number;
+    };
+    previous: { status: AssignmentStatus; taskVersion: { title: string } } | null;
+  } | null;
+};
+
+/** What the contact policy reads about the person, taken under their contact lock. */
+export type ContactFacts = {
+  newestConsent: { granted: boolean } | null;
+  suppression: { reason: SuppressionReason } | null;
+  /** When each other nudge in the cap window went (one per nudge; one being sent counts as now). */
+  sentInWindow: Date[];
+};
+
+export type Claim =
+  | {
+      claimed: true;
+      message: MessageForDelivery;
+      facts: ContactFacts;
+      /** Only for a re-engage message: the person's open tasks, and the campaign's pulse. */
+      reengage: { openAssignments: number; pulse: { recentReports: number; total: number } } | null;
+    }
+  /** Not claimed: it is not QUEUED or due, or another transaction holds its row right now. */
+  | { claimed: false; status: MessageStatus; sendAfter: Date };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A held message whose job runs up to this much early is sent, not held again. */
+export const HELD_EARLY_MS = 60_000;
+/** Opt-outs that follow the person to a new address; a bounce stays with the address it hit. */
+const PERSONAL_SUPPRESSIONS: SuppressionReason[] = ["UNSUBSCRIBED", "SMS_STOP", "ACCOUNT_DELETED"];
+
+/** A time for a TIMESTAMP(3) parameter: ISO text read as UTC, whatever the session's zone. */
+const UTC = (at: Date) => at.toISOString();
+
+const CLAIM_SQL = `SELECT * FROM onward_claim_for_sending($1,
+  ($2::timestamptz AT TIME ZONE 'UTC'), ($3::timestamptz AT TIME ZONE 'UTC'),
+  ($4::timestamptz AT TIME ZONE 'UTC'), $5::text[], $6::text[],
+  ($7::timestamptz AT TIME ZONE 'UTC'))`;
 
 /**
- * Claims one pending message for delivery and reads everything delivery needs to decide, render
- * and send it, in one call of the database function onward_claim_message (migration
- * 20261125140000_delivery_functions): it locks the row (FOR UPDATE SKIP LOCKED; only QUEUED and
- * HELD rows qualify), takes the person's contact lock (pg_advisory_xact_lock on
- * "contact:<userId>", so that two of their messages are decided one after the other), and reads
- * the person, the organisation and the task. The contact policy's reads come after, in their own
- * statement, so they see everything a previous holder of the lock committed. Null when the row is
- * not pending or another transaction holds it.
+ * Claims a message for sending, in one autocommit statement: the database function
+ * onward_claim_for_sending (migration 20261125170000_message_sending) locks the row if it is
+ * QUEUED (or HELD and due), takes the person's contact lock, reads the message's context and the
+ * contact facts, marks it SENDING and takes the session lock "sending:<id>" on `client`'s
+ * connection, which finishSending releases. Null when there is no such message.
  *
- * A function rather than a plain statement: PostgreSQL plans a plain statement afresh on every
- * call, and planning this nine-table join cost more than everything else delivery asked of it;
- * a PL/pgSQL function keeps its plans for the life of the connection.
+ * The statement is prepared once per connection (named), and the function keeps the plans of its
+ * joins for the life of the connection: planning them afresh cost PostgreSQL more than running
+ * them.
  */
-export async function claimMessageForDelivery({ tx, id }: { tx: Tx; id: string }) {
-  const [row] = await tx.$queryRaw<ClaimedRow[]>`SELECT * FROM onward_claim_message(${id})`;
+export async function claimForSending({
+  client,
+  id,
+  now,
+  nudgeKinds,
+}: {
+  client: DeliveryClient;
+  id: string;
+  now: Date;
+  /** Kinds that count against the weekly cap. */
+  nudgeKinds: readonly string[];
+}): Promise<Claim | null> {
+  const t = now.getTime();
+  const { rows } = await client.query({
+    name: "onward-claim-for-sending",
+    text: CLAIM_SQL,
+    values: [
+      id,
+      UTC(now),
+      UTC(new Date(t + HELD_EARLY_MS)),
+      UTC(new Date(t - 7 * DAY_MS)),
+      nudgeKinds,
+      PERSONAL_SUPPRESSIONS,
+      UTC(new Date(t - 30 * DAY_MS)),
+    ],
+  });
+  const row = rows[0] as ClaimRow | undefined;
   if (!row) return null;
+  if (!row.claimed) {
+    return { claimed: false, status: row.status, sendAfter: new Date(row.sendAfter) };
+  }
+  return {
+    claimed: true,
+    message: messageFrom(row),
+    facts: {
+      newestConsent: row.granted === null ? null : { granted: row.granted },
+      suppression: row.suppression ? { reason: row.suppression } : null,
+      sentInWindow: (row.sent ?? []).map((ms) => new Date(ms)),
+    },
+    reengage:
+      row.kind === "REENGAGE" && row.openAssignments !== null
+        ? {
+            openAssignments: row.openAssignments,
+            pulse: { recentReports: row.pulseReports ?? 0, total: row.pulseTotal ?? 0 },
+          }
+        : null,
+  };
+}
+
+function messageFrom(row: ClaimRow): MessageForDelivery {
   return {
     id: row.id,
     userId: row.userId,
@@ -292,14 +422,14 @@ export async function claimMessageForDelivery({ tx, id }: { tx: Tx; id: string }
     bodyText: row.bodyText,
     bodyHtml: row.bodyHtml,
     status: row.status,
-    sendAfter: date(row.sendAfter),
-    createdAt: date(row.createdAt),
+    sendAfter: new Date(row.sendAfter),
+    createdAt: new Date(row.createdAt),
     user: row.userId
       ? {
           id: row.userId,
           name: row.userName,
           timezone: row.userTimezone,
-          deletedAt: row.userDeletedAt === null ? null : date(row.userDeletedAt),
+          deletedAt: row.userDeletedAt === null ? null : new Date(row.userDeletedAt),
         }
       : null,
     organisation:
@@ -317,7 +447,7 @@ export async function claimMessageForDelivery({ tx, id }: { tx: Tx; id: string }
         ? {
             id: row.assignmentId,
             status: row.aStatus,
-            dueAt: date(row.aDueAt),
+            dueAt: new Date(row.aDueAt),
             previousId: row.aPreviousId,
             taskVersion: {
               title: row.tvTitle ?? "",
@@ -342,8 +472,7 @@ export async function claimMessageForDelivery({ tx, id }: { tx: Tx; id: string }
   };
 }
 
-export type MessageForDelivery = NonNullable<Awaited<ReturnType<typeof claimMessageForDelivery>>>;
-
+/** A hold decided inside a Prisma transaction (contact-policy.server.ts applyContactPolicy). */
 export function markMessageHeld({
   tx,
   id,
@@ -370,55 +499,95 @@ export function markMessageSuppressed({ tx, id, reason }: { tx: Tx; id: string; 
   });
 }
 
-/** Records a sent message with what was sent, so the outbox shows the real content. */
-export async function recordMessageSent({
-  tx,
+/** What became of a SENDING message. */
+export type SendingOutcome =
+  | {
+      status: "SENT";
+      at: Date;
+      transport: string;
+      providerId: string | null;
+      content: { subject: string | null; text: string; html: string | null };
+    }
+  /** Held until `at`; its delivery job (job key deliver:<id>) moves there. */
+  | { status: "HELD"; at: Date; reason: string }
+  | { status: "SUPPRESSED"; reason: string }
+  /** A failed attempt: QUEUED for the job's next try, or FAILED when none is left. */
+  | { status: "QUEUED" | "FAILED"; reason: string };
+
+const FINISH_ARGS = `$1, $2, $3, ($4::timestamptz AT TIME ZONE 'UTC'), $5, $6, $7, $8, $9, $10`;
+
+/**
+ * Records the outcome of a claimed message (only while it is still SENDING) and, on the claim's
+ * connection (`unlock`), releases its "sending:<id>" lock in the same statement. False when the
+ * row was no longer SENDING. One statement through the function onward_finish_sending.
+ */
+export async function finishSending({
+  client,
   id,
-  now,
-  transport,
-  providerId,
-  content,
+  outcome,
+  unlock,
+  jobMaxAttempts,
 }: {
-  tx: Tx;
+  client: DeliveryClient;
   id: string;
-  now: Date;
-  transport: string;
-  providerId: string | null;
-  content: { subject: string | null; text: string; html: string | null };
-}) {
-  // One plain statement: this runs once per message sent, on the hot path of every nudge.
-  const at = now.toISOString();
-  await tx.$executeRaw`
-    UPDATE "Message"
-    SET status = 'SENT', "statusReason" = NULL, transport = ${transport},
-      "providerId" = ${providerId}, "sentAt" = (${at}::timestamptz AT TIME ZONE 'UTC'),
-      attempts = attempts + 1, subject = ${content.subject}, "bodyText" = ${content.text},
-      "bodyHtml" = ${content.html}, "updatedAt" = (now() AT TIME ZONE 'UTC')
-    WHERE id = ${id}`;
+  outcome: SendingOutcome;
+  /** False when recording from another connection than the claim's (its session is gone). */
+  unlock: boolean;
+  /** For a hold: the moved job's attempts (the deliver-message job's own). */
+  jobMaxAttempts: number;
+}): Promise<boolean> {
+  const sent = outcome.status === "SENT" ? outcome : null;
+  const at = outcome.status === "SENT" || outcome.status === "HELD" ? UTC(outcome.at) : null;
+  const reason = "reason" in outcome ? outcome.reason.slice(0, 500) : null;
+  const { rows } = await client.query({
+    name: unlock ? "onward-finish-sending-unlock" : "onward-finish-sending",
+    text: unlock
+      ? `SELECT onward_finish_sending(${FINISH_ARGS}) AS done,
+          pg_advisory_unlock(hashtextextended('sending:' || $1, 0)) AS unlocked`
+      : `SELECT onward_finish_sending(${FINISH_ARGS}) AS done`,
+    values: [
+      id,
+      outcome.status,
+      reason,
+      at,
+      sent?.transport ?? null,
+      sent?.providerId ?? null,
+      sent?.content.subject ?? null,
+      sent?.content.text ?? null,
+      sent?.content.html ?? null,
+      jobMaxAttempts,
+    ],
+  });
+  return (rows[0] as { done: boolean } | undefined)?.done === true;
 }
 
-/** A failed attempt: counted, with its reason; FAILED when no attempt is left. */
-export function recordMessageAttemptFailed({
-  tx,
-  id,
-  error,
-  final,
+/**
+ * Returns to QUEUED, each with a new delivery job, the SENDING messages that nobody is sending
+ * any more: their claim's session lock is free because the worker that claimed them died or lost
+ * its database connection before recording the outcome. Whether such a send reached the SMTP
+ * server or SMS provider can't be known, so the message goes again: the one way a person gets a
+ * message twice. A message whose sender is alive is left alone, however long it takes. Returns
+ * the ids.
+ */
+export async function requeueStaleSending({
+  client,
+  jobMaxAttempts,
 }: {
-  tx: Tx;
-  id: string;
-  error: string;
-  final: boolean;
-}) {
-  return tx.message.update({
-    select: { id: true },
-    where: { id },
-    data: {
-      status: final ? "FAILED" : "QUEUED",
-      statusReason: error.slice(0, 500),
-      attempts: { increment: 1 },
-    },
-  });
+  client: { query: (text: string, values?: unknown[]) => Promise<{ rows: unknown[] }> };
+  jobMaxAttempts: number;
+}): Promise<string[]> {
+  const { rows } = await client.query("SELECT id FROM onward_requeue_stale_sending($1, $2) AS id", [
+    REQUEUED_REASON,
+    jobMaxAttempts,
+  ]);
+  return (rows as Array<{ id: string }>).map((row) => row.id);
 }
+
+/** A deliver-message job's attempts (app/utils/jobs.server.ts MAX_ATTEMPTS), for jobs made in SQL. */
+export const DELIVERY_JOB_MAX_ATTEMPTS = 12;
+
+/** The reason a requeued message shows its organisers while it waits to go again. */
+export const REQUEUED_REASON = "sending was interrupted; trying again";
 
 // --- Organisers ---------------------------------------------------------------------------------
 

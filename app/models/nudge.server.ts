@@ -205,7 +205,7 @@ export function listIdleVolunteers({
         SELECT 1 FROM "Message" m
         WHERE m."userId" = u.id AND m.kind = 'REENGAGE'
           AND m."createdAt" >= ${since}::timestamptz
-          AND m.status IN ('QUEUED', 'HELD', 'SENT', 'DELIVERED'))
+          AND m.status IN ('QUEUED', 'HELD', 'SENDING', 'SENT', 'DELIVERED'))
       AND (
         SELECT count(DISTINCT regexp_replace(m."dedupeKey", ':(EMAIL|SMS)$', ''))
         FROM "Message" m

@@ -48,8 +48,8 @@ async function main() {
   // The job worker runs here too unless a separate `npm run worker` process does the work.
   let worker: { stop: () => Promise<void> } | null = null;
   if (env.RUN_WORKER) {
-    const { startWorker } = await import("../../jobs/worker.ts");
-    worker = await startWorker({
+    const { keepWorkerRunning } = await import("../../jobs/worker.ts");
+    worker = await keepWorkerRunning({
       connectionString: env.DATABASE_URL ?? "",
       concurrency: env.WORKER_CONCURRENCY,
     });

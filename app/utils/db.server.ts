@@ -18,9 +18,13 @@ function createClients() {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle connection dropped by a database restart must not crash the process; the pool
-  // replaces it on the next query.
-  pool.on("error", (error) => console.warn(`Database connection lost: ${error.message}`));
+  // A connection dropped by a database restart must not crash the process; the pool replaces it
+  // on the next query. The pool only listens on idle connections: one checked out between two
+  // queries (a transaction, a delivery waiting on SMTP) needs its own listener, or its error
+  // event would go unhandled and end the process.
+  const lost = (error: Error) => console.warn(`Database connection lost: ${error.message}`);
+  pool.on("error", lost);
+  pool.on("connect", (client) => client.on("error", lost));
   const db = new PrismaClient({ adapter: new PrismaPg(pool) });
   return { pool, db };
 }

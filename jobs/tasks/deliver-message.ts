@@ -6,8 +6,9 @@ import { deliverMessage } from "~/utils/delivery.server.ts";
 const Payload = z.object({ messageId: z.string().min(1) });
 
 /**
- * Sends one outbox message under the contact policy (see app/utils/delivery.server.ts). A failed
- * send throws so graphile-worker retries with its backoff; the last attempt marks it FAILED.
+ * Sends one outbox message under the contact policy (see app/utils/delivery.server.ts), on a
+ * connection of the worker's own pool. A failed send throws so graphile-worker retries with its
+ * backoff; the last attempt marks it FAILED.
  */
 const task: Task = async (payload, helpers) => {
   const parsed = parsePayload(Payload, payload, helpers);
@@ -17,6 +18,7 @@ const task: Task = async (payload, helpers) => {
     now: new Date(),
     attempt: helpers.job.attempts,
     maxAttempts: helpers.job.max_attempts,
+    withClient: helpers.withPgClient,
   });
   if (result.outcome === "busy") {
     // Retry later: if the holder sends it, the retry finds it sent; if the holder died before

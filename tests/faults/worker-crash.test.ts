@@ -13,10 +13,11 @@ import { db } from "~/utils/db.server.ts";
  * workers draining one queue together.
  *
  * What delivery promises (app/utils/delivery.server.ts): the database records every message SENT
- * exactly once; at the SMTP edge it is at-least-once, and a duplicate can only come from a send
- * that the SMTP server had accepted when the process died, before the transaction committed. So
- * after a kill, duplicates are at most the sends in flight: the worker's concurrency (5, the
- * default of startWorker in jobs/worker.ts).
+ * exactly once; at the SMTP edge it is at-least-once. A message is SENDING from its claim until its
+ * outcome is recorded, and a duplicate can only come from a send that the SMTP server had accepted
+ * when the process died, before SENT was recorded: the sweep then returns the message to QUEUED
+ * and it goes again. So after a kill, duplicates are at most the sends in flight: the worker's
+ * concurrency (5, the default of startWorker in jobs/worker.ts).
  */
 
 /** The worker's concurrency (jobs/worker.ts main() uses WORKER_CONCURRENCY, default 5). */
@@ -201,14 +202,16 @@ describe("the worker under faults", () => {
    * .forceUnlockWorkers(ids)`), which clears the locks of the named workers' jobs and queues. It
    * must only name workers that are really gone: unlocking a live worker's job runs it twice.
    *
+   * The messages the dead worker was sending are SENDING, each with a session lock of the dead
+   * worker's ("sending:<id>"). Once PostgreSQL has ended its sessions (on one machine it notices
+   * the closed socket at once; after a network partition or power loss it needs TCP keepalive or
+   * pg_terminate_backend), those locks are free, and the sweep that every worker runs when it
+   * starts (and jobs/crontab every five minutes) returns those messages to QUEUED with new jobs.
+   *
    * So the operator (1) makes sure the crashed worker process is dead, (2) makes sure its database
-   * sessions are gone too, because each in-flight delivery holds its message row (FOR UPDATE) in an
-   * open transaction, and while that lingers a rerun skips the message as "another worker is
-   * sending it" and completes the job with the message still QUEUED (on one machine PostgreSQL
-   * notices the closed socket at once; after a network partition or power loss it needs TCP
-   * keepalive or pg_terminate_backend), (3) reads the dead worker's id from locked_by (or the
-   * worker's log) and calls forceUnlockWorkers with it, and (4) starts a worker again. The jobs
-   * that were in flight then run again as their next attempt.
+   * sessions are gone too, (3) reads the dead worker's id from locked_by (or the worker's log) and
+   * calls forceUnlockWorkers with it, and (4) starts a worker again. The jobs that were waiting in
+   * the dead worker's queue then run, and the messages it was sending go again.
    */
   it("kill -9 mid-batch loses nothing and sends nothing twice", async () => {
     const total = 5_000;
@@ -238,17 +241,25 @@ describe("the worker under faults", () => {
       `[faults] worker 1 killed after ${seconds(t1)}: ${mailAtKill} mails received, ${sentAtKill} messages SENT in the database`,
     );
 
-    // (2) The dead worker's sessions, and their row locks, are gone.
+    // (2) The dead worker's sessions, and the locks of its claims, are gone.
     const t2 = Date.now();
     for (;;) {
       const [row] = await db.$queryRaw<Array<{ count: bigint }>>`
-        SELECT count(*) AS count FROM pg_stat_activity
-        WHERE datname = current_database() AND pid <> pg_backend_pid()
-          AND state LIKE 'idle in transaction%'`;
+        SELECT count(*) AS count FROM pg_locks
+        WHERE locktype = 'advisory'
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
       if (Number(row?.count ?? 0) === 0) break;
       if (Date.now() - t2 > 30_000) throw new Error("The killed worker's sessions linger");
       await sleep(100);
     }
+    // The messages it was sending when it died: each claimed, none recorded.
+    const sendingAtKill = (
+      await db.message.findMany({
+        select: { id: true },
+        where: { id: { in: ids }, status: "SENDING" },
+      })
+    ).map((row) => row.id);
+    expect(sendingAtKill.length).toBeLessThanOrEqual(WORKER_CONCURRENCY);
     // (3) Jobs still locked now can only be the dead worker's: those it was running and those
     // waiting in its local queue.
     const locked = await db.$queryRaw<Array<{ locked_by: string; count: bigint }>>`
@@ -279,16 +290,18 @@ describe("the worker under faults", () => {
     const seen = arrivals(ids);
     console.log(
       `[faults] kill -9: ${smtp.messages.length} mails for ${total} messages, ${seen.duplicates} duplicate(s)` +
-        ` (${seen.duplicated.join(", ") || "none"}), ${lockedJobs} job(s) in flight at the kill, total ${seconds(t0)}`,
+        ` (${seen.duplicated.join(", ") || "none"}), ${lockedJobs} job(s) locked and ${sendingAtKill.length} message(s) SENDING at the kill, total ${seconds(t0)}`,
     );
     expect(seen.missing).toEqual([]);
     expect(seen.strangers).toBe(0);
-    expect(seen.duplicates).toBeLessThanOrEqual(lockedJobs);
-    expect(seen.duplicates).toBeLessThanOrEqual(WORKER_CONCURRENCY);
-    // The messages in flight at the kill never committed their first attempt; their rerun sent
-    // them again and recorded that, so the database still shows one send of each.
+    // A duplicate is a message the SMTP server had accepted while it was SENDING.
+    expect(seen.duplicated.filter((id) => !sendingAtKill.includes(id))).toEqual([]);
+    expect(seen.duplicates).toBeLessThanOrEqual(sendingAtKill.length);
+    // The messages in flight at the kill never recorded their first attempt; the sweep queued them
+    // again and their rerun recorded it, so the database still shows one send of each.
     await expectSentExactlyOnce(ids);
     expect(second.output()).not.toMatch(/failed|error/i);
+    if (sendingAtKill.length > 0) expect(second.output()).toMatch(/Requeued \d+ message/);
   });
 
   it("two workers together send nothing twice", async () => {
