@@ -6,6 +6,9 @@ import { safeRedirect, startUserSession } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Sign in – Onward" }];
 
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
 // Opening the link shows a button rather than signing in at once: mail scanners that fetch links
 // would otherwise use up the single-use token before the person gets to it.
 export function loader({ request }: LoaderFunctionArgs) {

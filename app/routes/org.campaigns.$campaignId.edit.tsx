@@ -1,4 +1,3 @@
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
@@ -15,6 +14,7 @@ import {
 } from "~/models/campaign.server.ts";
 import { CampaignFormSchema } from "~/schemas/campaign.ts";
 import { NudgeSettingsFormSchema } from "~/schemas/nudges.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -39,7 +39,7 @@ async function saveReminders({
   actorId: string;
   campaignId: string;
 }) {
-  const submission = parseWithZod(formData, { schema: NudgeSettingsFormSchema });
+  const submission = parseForm(formData, { schema: NudgeSettingsFormSchema });
   if (submission.status !== "success") {
     return data({ form: "reminders" as const, reply: submission.reply() }, { status: 400 });
   }
@@ -63,7 +63,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
   if (formData.get("intent") === NUDGE_SETTINGS_INTENT) {
     return saveReminders({ formData, actorId: user.id, campaignId });
   }
-  const submission = parseWithZod(formData, { schema: CampaignFormSchema });
+  const submission = parseForm(formData, { schema: CampaignFormSchema });
   if (submission.status !== "success") {
     return data({ form: "campaign" as const, reply: submission.reply() }, { status: 400 });
   }

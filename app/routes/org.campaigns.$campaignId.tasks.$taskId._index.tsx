@@ -1,4 +1,3 @@
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -7,6 +6,7 @@ import { ErrorSummary } from "~/components/ui/form";
 import { orNotFound } from "~/models/campaign.server.ts";
 import { archiveTask, getTaskEditor, saveTask } from "~/models/task.server.ts";
 import { TaskFormSchema } from "~/schemas/task.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -38,7 +38,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     return redirect(`/org/campaigns/${campaignId}?done=task-deleted`);
   }
 
-  const submission = parseWithZod(formData, { schema: TaskFormSchema });
+  const submission = parseForm(formData, { schema: TaskFormSchema, intents: true });
   // Adding, moving or removing a question, rule or condition without JavaScript.
   if (submission.status === undefined) return submission.reply();
   if (submission.status !== "success") return data(submission.reply(), { status: 400 });

@@ -1,4 +1,3 @@
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
@@ -6,6 +5,7 @@ import { TaskEditor } from "~/components/task/task-editor";
 import { orNotFound } from "~/models/campaign.server.ts";
 import { getTaskEditor, saveTask } from "~/models/task.server.ts";
 import { END_OF_LADDER, TaskFormSchema, type TaskFormInput } from "~/schemas/task.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "New task – Onward" }];
@@ -29,7 +29,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const campaignId = params.campaignId ?? "";
-  const submission = parseWithZod(await request.formData(), { schema: TaskFormSchema });
+  const submission = parseForm(await request.formData(), { schema: TaskFormSchema, intents: true });
   // Adding, moving or removing a question, rule or condition without JavaScript.
   if (submission.status === undefined) return submission.reply();
   if (submission.status !== "success") return data(submission.reply(), { status: 400 });

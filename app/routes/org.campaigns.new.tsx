@@ -1,4 +1,3 @@
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Link, useActionData, useLoaderData } from "@remix-run/react";
@@ -6,6 +5,7 @@ import { CampaignForm } from "~/components/campaign/campaign-form";
 import { createCampaign, orNotFound } from "~/models/campaign.server.ts";
 import { listMemberships, ORGANISER_ROLES } from "~/models/membership.server.ts";
 import { CampaignFormSchema } from "~/schemas/campaign.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "New campaign – Onward" }];
@@ -31,7 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const formData = await request.formData();
-  const submission = parseWithZod(formData, { schema: CampaignFormSchema });
+  const submission = parseForm(formData, { schema: CampaignFormSchema });
   if (submission.status !== "success") return data(submission.reply(), { status: 400 });
   const organisationId = String(formData.get("organisationId") ?? "");
   const result = await orNotFound(

@@ -1,5 +1,4 @@
 import { getFormProps, useForm } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -11,6 +10,7 @@ import {
   updateOrganisationSettings,
 } from "~/models/organisation.server.ts";
 import { OrganisationSettingsSchema } from "~/schemas/organisation.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { formatNumber } from "~/utils/format";
 import { requireUser } from "~/utils/session.server.ts";
 
@@ -37,7 +37,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const formData = await request.formData();
   const organisationId = String(formData.get("organisationId") ?? "");
-  const submission = parseWithZod(formData, { schema: OrganisationSettingsSchema });
+  const submission = parseForm(formData, { schema: OrganisationSettingsSchema });
   if (submission.status !== "success") return data(submission.reply(), { status: 400 });
   const result = await orNotFound(
     updateOrganisationSettings({ actorId: user.id, organisationId, input: submission.value }),

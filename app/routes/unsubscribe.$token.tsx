@@ -16,6 +16,9 @@ export const meta: MetaFunction = () => [
   { name: "robots", content: "noindex" },
 ];
 
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
 export async function loader({ params }: LoaderFunctionArgs) {
   const state = await getUnsubscribeState(params.token);
   if (!state.ok) return data({ ok: false as const }, { status: 400 });
@@ -100,9 +103,17 @@ export default function Unsubscribe() {
   }
 
   const things = state.channel === "EMAIL" ? "emails" : "texts";
+  // Only a tampered-with form gets here: the buttons below always send a choice we know.
+  const failed =
+    actionData?.ok === false ? (
+      <p className="error-summary" role="alert">
+        That didn't work, so nothing has changed. Please press the button again.
+      </p>
+    ) : null;
   if (state.optedOut) {
     return (
       <>
+        {failed}
         <h1>You're unsubscribed</h1>
         <p className="lead" role="status">
           You won't get any more {things} from Onward.
@@ -125,6 +136,7 @@ export default function Unsubscribe() {
 
   return (
     <>
+      {failed}
       {actionData?.done === "resubscribed" ? (
         <p className="notice" role="status">
           {things === "emails" ? "Emails" : "Texts"} from Onward are back on.

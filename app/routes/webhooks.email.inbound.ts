@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { getEnv } from "~/utils/env.server.ts";
+import { checkWebhookRefusals, countWebhookRefusal } from "~/utils/rate-limit.server.ts";
 import { unsubscribeByMail } from "~/utils/unsubscribe.server.ts";
 
 /**
@@ -67,7 +68,10 @@ function recipientStrings(value: unknown, underRecipient = false, depth = 0): st
 export async function action({ request }: ActionFunctionArgs) {
   const secret = getEnv().INBOUND_EMAIL_SECRET;
   if (!secret) return new Response("Not found", { status: 404 });
+  const refusedBefore = await checkWebhookRefusals(request);
+  if (refusedBefore) return refusedBefore;
   if (!secretMatches(givenSecret(request), secret)) {
+    await countWebhookRefusal(request);
     return new Response("Forbidden", { status: 403 });
   }
   if (Number(request.headers.get("content-length") ?? 0) > MAX_BYTES) {

@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { InboundSmsSchema, paramsObject } from "~/schemas/twilio.ts";
 import { handleInboundSms } from "~/utils/sms-inbound.server.ts";
+import { checkWebhookRefusals, countWebhookRefusal } from "~/utils/rate-limit.server.ts";
 import {
   readTwilioWebhook,
   twimlResponse,
@@ -9,8 +10,13 @@ import {
 
 /** Texts people send to our Twilio number. Twilio signs each request; anything else gets 403. */
 export async function action({ request }: ActionFunctionArgs) {
+  const refusedBefore = await checkWebhookRefusals(request);
+  if (refusedBefore) return refusedBefore;
   const webhook = await readTwilioWebhook(request);
-  if (!webhook.ok) return webhookRefusal(webhook);
+  if (!webhook.ok) {
+    await countWebhookRefusal(request);
+    return webhookRefusal(webhook);
+  }
   const parsed = InboundSmsSchema.safeParse(paramsObject(webhook.params));
   // Signed by Twilio but not a message we understand: nothing to do, and no reply.
   if (!parsed.success) return twimlResponse(null);

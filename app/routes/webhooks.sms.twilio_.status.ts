@@ -1,12 +1,18 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { paramsObject, SmsStatusSchema } from "~/schemas/twilio.ts";
 import { handleSmsStatus } from "~/utils/sms-inbound.server.ts";
+import { checkWebhookRefusals, countWebhookRefusal } from "~/utils/rate-limit.server.ts";
 import { readTwilioWebhook, webhookRefusal } from "~/utils/sms/twilio-webhook.server.ts";
 
 /** Twilio's delivery reports on texts we sent (the StatusCallback of each message). */
 export async function action({ request }: ActionFunctionArgs) {
+  const refusedBefore = await checkWebhookRefusals(request);
+  if (refusedBefore) return refusedBefore;
   const webhook = await readTwilioWebhook(request);
-  if (!webhook.ok) return webhookRefusal(webhook);
+  if (!webhook.ok) {
+    await countWebhookRefusal(request);
+    return webhookRefusal(webhook);
+  }
   const parsed = SmsStatusSchema.safeParse(paramsObject(webhook.params));
   if (parsed.success) {
     await handleSmsStatus({

@@ -7,19 +7,22 @@ import { z } from "zod";
 
 const MessageSid = z.string().regex(/^(SM|MM)[0-9a-fA-F]{32}$/, { message: "not a message id" });
 
+/** Twilio never sends a NUL character, and PostgreSQL text can't hold one. */
+const text = () => z.string().refine((value) => !value.includes("\0"), { message: "not text" });
+
 export const InboundSmsSchema = z.object({
   MessageSid,
-  From: z.string().min(1).max(40),
-  To: z.string().min(1).max(40),
+  From: text().min(1).max(40),
+  To: text().min(1).max(40),
   // Twilio sends Body even when it is empty; 1,600 characters is the most one message can hold.
-  Body: z.string().max(1600).default(""),
+  Body: text().max(1600).default(""),
 });
 export type InboundSmsParams = z.output<typeof InboundSmsSchema>;
 
 export const SmsStatusSchema = z.object({
   MessageSid,
-  MessageStatus: z.string().min(1).max(40),
-  To: z.string().min(1).max(40).optional(),
+  MessageStatus: text().min(1).max(40),
+  To: text().min(1).max(40).optional(),
   ErrorCode: z
     .string()
     .regex(/^\d{1,10}$/)

@@ -28,6 +28,13 @@ export function createApp({
 
   app.use(compression());
 
+  // PostgreSQL text can't hold a NUL character. An address with one is only ever a probe, and
+  // would otherwise reach a query as a route param and fail there, as a 500.
+  app.use((req, res, next) => {
+    if (!req.originalUrl.includes("%00") && !req.originalUrl.includes("\0")) return next();
+    res.status(400).type("text/plain").send("That address isn't right. Check it and try again.");
+  });
+
   app.use((req, res, next) => {
     res.locals.cspNonce = randomBytes(16).toString("base64");
     // Our own header, overwritten on every request, carries the client's address to the app.
@@ -66,6 +73,11 @@ export function createApp({
   app.use((req, res, next) => {
     if (EMAIL_PREVIEW.test(req.path)) {
       res.setHeader("X-Content-Type-Options", "nosniff");
+      // The same policy the route sets, so its "not found" page is covered too.
+      res.setHeader(
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
+      );
       return next();
     }
     return securityHeaders(req, res, next);
@@ -78,7 +90,9 @@ export function createApp({
     next();
   });
 
-  // A form posted from another site is refused: SameSite cookies plus this Origin check.
+  // A form posted from another site is refused: SameSite cookies plus this Origin check. Browsers
+  // send Origin (or at least Referer) with every POST, so a POST with neither is refused too: it
+  // may be a cross-site form from a browser or page that hides where it came from.
   app.use((req, res, next) => {
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
     if (req.path.startsWith("/webhooks/")) return next();
@@ -87,22 +101,60 @@ export function createApp({
     // a foreign Origin itself, so it is handed on as X-Onward-Origin, which the route checks before
     // turning messages back on.
     if (req.path.startsWith("/unsubscribe/")) {
-      req.headers["x-onward-origin"] = req.get("origin") ?? "";
+      req.headers["x-onward-origin"] = req.get("origin") ?? refererOrigin(req.get("referer")) ?? "";
       delete req.headers.origin;
       return next();
     }
     const origin = req.get("origin") ?? refererOrigin(req.get("referer"));
     const own = `${req.protocol}://${req.get("host")}`;
-    if (origin && origin !== own && origin !== appOrigin) {
+    if (!origin) {
+      res
+        .status(403)
+        .type("text/plain")
+        .send(
+          "We couldn't tell which website this form came from, so we did not accept it. Go back, reload the page and try again.",
+        );
+      return;
+    }
+    if (origin !== own && origin !== appOrigin) {
       res
         .status(403)
         .type("text/plain")
         .send("This form was sent from another website, so we did not accept it.");
       return;
     }
+    // Accepted. Remix would compare Origin with Host once more, and refuse the public address
+    // (APP_URL) when a proxy passes on its own Host: this check is the one that counts.
+    delete req.headers.origin;
     next();
   });
 
+  // Onward's forms post as application/x-www-form-urlencoded (browsers, Remix's <Form> and the
+  // offline queue alike; nothing uploads files). Anything else would make the action's
+  // request.formData() throw, so it is refused here with a message instead of a 500. Webhooks and
+  // one-click unsubscribe (RFC 8058 allows multipart) read their bodies themselves.
+  app.use((req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
+    if (req.path.startsWith("/webhooks/") || req.path.startsWith("/unsubscribe/")) return next();
+    const type = (req.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type === "application/x-www-form-urlencoded") return next();
+    res
+      .status(400)
+      .type("text/plain")
+      .send("We couldn't read that form. Go back, reload the page and try again.");
+  });
+
+  // The service worker (built by scripts/build-sw.mjs) is served from the root so that it may
+  // answer for every page, and never from the HTTP cache, so a new version is seen on the next visit.
+  app.get("/sw.js", (_req, res, next) => {
+    res.sendFile(
+      path.join(publicDir, "build", "sw.js"),
+      { cacheControl: false, headers: { "Cache-Control": "no-cache" } },
+      (error) => {
+        if (error && !res.headersSent) next();
+      },
+    );
+  });
   app.use(
     "/build",
     express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y", index: false }),

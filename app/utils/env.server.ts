@@ -117,6 +117,13 @@ const EnvSchema = z
       .min(1, { message: "must be a whole number from 1 to 8" })
       .max(8, { message: "must be a whole number from 1 to 8" })
       .default(5),
+    /** Message and inbound text bodies older than this many days are purged (purge-old-messages). */
+    RETENTION_DAYS: z.coerce
+      .number({ message: "must be a whole number of days from 1 to 3650" })
+      .int({ message: "must be a whole number of days from 1 to 3650" })
+      .min(1, { message: "must be a whole number of days from 1 to 3650" })
+      .max(3650, { message: "must be a whole number of days from 1 to 3650" })
+      .default(180),
   })
   .transform((env) => {
     const local = env.DATABASE_URL === undefined;

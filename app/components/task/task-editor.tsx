@@ -223,7 +223,7 @@ function RuleEditor({
           {conditions.map((condition, conditionIndex) => {
             const parts = condition.getFieldset();
             return (
-              <li key={condition.key} className="condition">
+              <li key={condition.key ?? conditionIndex} className="condition">
                 <fieldset>
                   <legend className="condition__title">
                     {conditionIndex === 0 ? "If" : "and"}
@@ -423,7 +423,7 @@ export function TaskEditor({
           <ol className="editor-list">
             {questions.map((question, index) => (
               <QuestionEditor
-                key={question.key}
+                key={question.key ?? index}
                 form={form}
                 list={fields.questions}
                 meta={question}
@@ -463,7 +463,7 @@ export function TaskEditor({
           <ol className="editor-list">
             {rules.map((rule, index) => (
               <RuleEditor
-                key={rule.key}
+                key={rule.key ?? index}
                 form={form}
                 list={fields.rules}
                 meta={rule}
