@@ -61,6 +61,14 @@ export default function OrganiserHome() {
                 : quiet hours and how often we nudge people
               </li>
             ) : null}
+            {organisation.role === "OWNER" ? (
+              <li>
+                <Link to={`/org/audit?org=${organisation.id}`}>
+                  Audit log<span className="visually-hidden"> for {organisation.name}</span>
+                </Link>
+                : who looked at people's details, downloaded data or changed settings
+              </li>
+            ) : null}
           </ul>
           {organisation.campaigns.length === 0 ? (
             <p>No campaigns yet.</p>

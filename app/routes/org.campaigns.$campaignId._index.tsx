@@ -1,6 +1,5 @@
 import { getFormProps, useForm } from "@conform-to/react";
 import { DataDownloads } from "~/components/data-downloads.tsx";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
@@ -10,6 +9,7 @@ import { changeCampaignStatus, getCampaignOverview, orNotFound } from "~/models/
 import { filtersToSearch, parseReportFilters } from "~/reports/filters.ts";
 import { CampaignStatusSchema, type CampaignStatusValue } from "~/schemas/campaign.ts";
 import { getEnv } from "~/utils/env.server.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { formatNumber } from "~/utils/format";
 import { requireUser } from "~/utils/session.server.ts";
 
@@ -84,7 +84,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const campaignId = params.campaignId ?? "";
-  const submission = parseWithZod(await request.formData(), { schema: CampaignStatusSchema });
+  const submission = parseForm(await request.formData(), { schema: CampaignStatusSchema });
   if (submission.status !== "success") return data(submission.reply(), { status: 400 });
   const result = await orNotFound(
     changeCampaignStatus({ actorId: user.id, campaignId, status: submission.value.status }),
@@ -109,8 +109,13 @@ export default function CampaignOverview() {
   } = useLoaderData<typeof loader>();
   const lastResult = useActionData<typeof action>();
   const navigation = useNavigation();
-  const [form] = useForm({ id: "status", lastResult });
-  const statusErrors = (form.errors ?? []).map((message) => ({ id: "", message }));
+  const [form, fields] = useForm({ id: "status", lastResult });
+  const statusErrors = [...(form.errors ?? []), ...(fields.status?.errors ?? [])].map(
+    (message) => ({
+      id: "",
+      message,
+    }),
+  );
   const base = `/org/campaigns/${campaign.id}`;
   return (
     <>

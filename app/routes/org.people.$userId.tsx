@@ -1,7 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { recordPersonViewed } from "~/models/audit.server.ts";
 import { listVolunteerMessages } from "~/models/message.server.ts";
 import { formatDateTime } from "~/utils/format";
+import { clientIp } from "~/utils/request.server.ts";
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -30,6 +32,8 @@ function statusWords(message: { status: string; sendAfter: Date; sentAt: Date | 
       return "Waiting to go";
     case "HELD":
       return `Held until ${formatDateTime(message.sendAfter)}`;
+    case "SENDING":
+      return "Sending";
     case "SENT":
       return message.sentAt ? `Sent ${formatDateTime(message.sentAt)}` : "Sent";
     case "DELIVERED":
@@ -48,6 +52,12 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const found = await listVolunteerMessages({ actorId: user.id, userId: params.userId ?? "" });
   if (!found) throw new Response("Not found", { status: 404 });
+  await recordPersonViewed({
+    actorId: user.id,
+    userId: found.person.id,
+    organisationIds: found.organisations.map((organisation) => organisation.id),
+    ip: clientIp(request),
+  });
   return {
     person: found.person,
     organisations: found.organisations,

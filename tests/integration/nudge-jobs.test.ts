@@ -443,7 +443,9 @@ describe("the worker's configuration", () => {
     expect(items.map((item) => item.task).sort()).toEqual([
       "expire-assignments",
       "organiser-digest",
+      "purge-old-messages",
       "reengage-idle",
+      "requeue-stale-sending",
     ]);
     for (const item of items) expect(tasks[item.task]).toBeTypeOf("function");
     expect(Object.keys(tasks).sort()).toEqual([
@@ -452,8 +454,10 @@ describe("the worker's configuration", () => {
       "expire-assignments",
       "organiser-digest",
       "overdue-nudge",
+      "purge-old-messages",
       "reengage-idle",
       "remind-before-due",
+      "requeue-stale-sending",
       "thank-and-next",
     ]);
   });
