@@ -8,11 +8,13 @@ import {
   Scripts,
   ScrollRestoration,
   useLoaderData,
+  useMatches,
   useRouteError,
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
 import "~/load-context";
+import { enhanceScriptSrc } from "~/enhance/assets.server.ts";
 import stylesHref from "~/styles/app.css";
 import { useNonce } from "~/utils/nonce";
 import { getCurrentUser } from "~/utils/session.server.ts";
@@ -20,13 +22,32 @@ import { getCurrentUser } from "~/utils/session.server.ts";
 export const links: LinksFunction = () => [
   { rel: "stylesheet", href: stylesHref },
   { rel: "icon", href: "/favicon.svg", type: "image/svg+xml" },
+  { rel: "manifest", href: "/manifest.webmanifest" },
+  { rel: "apple-touch-icon", href: "/icons/icon-192.png" },
 ];
+
+/**
+ * A route whose `handle` says `volunteerPage: true` is served without React in the browser: no
+ * <Scripts/>, no modulepreloads, only the small script from app/enhance/ (docs/decisions/011).
+ * Every such page works without JavaScript.
+ */
+export type PageHandle = { volunteerPage?: boolean };
+
+function useVolunteerPage() {
+  const matches = useMatches();
+  // Only a page rendered on the server can leave React out. Once React runs in the browser (an
+  // organiser page), it keeps its scripts on whatever page it moves to next.
+  const onServer = typeof document === "undefined";
+  return onServer && matches.some((match) => (match.handle as PageHandle)?.volunteerPage === true);
+}
 
 export const meta: MetaFunction = ({ error }) => {
   if (!error) return [{ title: "Onward" }];
   if (isRouteErrorResponse(error) && error.status === 404)
     return [{ title: "Page not found – Onward" }];
   if (isRouteErrorResponse(error) && error.status === 403) return [{ title: "No access – Onward" }];
+  if (isRouteErrorResponse(error) && error.status === 400)
+    return [{ title: "That didn't work – Onward" }];
   return [{ title: "Something went wrong – Onward" }];
 };
 
@@ -35,21 +56,26 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return {
     user: user
       ? {
+          id: user.id,
           name: user.name,
           isOrganiser: user.memberships.some((m) => m.role === "OWNER" || m.role === "ORGANISER"),
         }
       : null,
+    enhanceScript: enhanceScriptSrc(),
   };
 }
 
 function Shell({
   children,
   user,
+  enhanceScript = null,
 }: {
   children: ReactNode;
-  user: { name: string | null; isOrganiser: boolean } | null;
+  user: { id: string; name: string | null; isOrganiser: boolean } | null;
+  enhanceScript?: string | null;
 }) {
   const nonce = useNonce();
+  const volunteerPage = useVolunteerPage();
   return (
     <html lang="en-GB">
       <head>
@@ -58,14 +84,17 @@ function Shell({
         <meta name="theme-color" content="#0b5c3b" />
         <Meta />
         <Links />
+        {volunteerPage && enhanceScript ? (
+          <script type="module" src={enhanceScript} nonce={nonce} />
+        ) : null}
       </head>
-      <body>
+      <body data-user={volunteerPage && user ? user.id : undefined}>
         <a className="skip-link" href="#main">
           Skip to content
         </a>
         <header className="site-header">
           <div className="wrap site-header__inner">
-            <Link to="/" className="brand">
+            <Link to="/" className="brand" reloadDocument>
               Onward
             </Link>
             <nav aria-label="Main">
@@ -78,7 +107,9 @@ function Shell({
                       </li>
                     ) : null}
                     <li>
-                      <Link to="/me">Your tasks</Link>
+                      <Link to="/me" reloadDocument>
+                        Your tasks
+                      </Link>
                     </li>
                     <li>
                       <Link to="/account">Account</Link>
@@ -86,7 +117,9 @@ function Shell({
                   </>
                 ) : (
                   <li>
-                    <Link to="/sign-in">Sign in</Link>
+                    <Link to="/sign-in" reloadDocument>
+                      Sign in
+                    </Link>
                   </li>
                 )}
               </ul>
@@ -99,19 +132,26 @@ function Shell({
         <footer className="site-footer">
           <div className="wrap">
             <p>Onward helps people act together, and shows what their actions achieve.</p>
+            <p>
+              <Link to="/privacy">How we use your data</Link>
+            </p>
           </div>
         </footer>
-        <ScrollRestoration nonce={nonce} />
-        <Scripts nonce={nonce} />
+        {volunteerPage ? null : (
+          <>
+            <ScrollRestoration nonce={nonce} />
+            <Scripts nonce={nonce} />
+          </>
+        )}
       </body>
     </html>
   );
 }
 
 export default function App() {
-  const { user } = useLoaderData<typeof loader>();
+  const { user, enhanceScript } = useLoaderData<typeof loader>();
   return (
-    <Shell user={user}>
+    <Shell user={user} enhanceScript={enhanceScript}>
       <Outlet />
     </Shell>
   );
@@ -121,9 +161,10 @@ export function ErrorBoundary() {
   const error = useRouteError();
   const data = useRouteLoaderData<typeof loader>("root");
   const user = data?.user ?? null;
+  const enhanceScript = data?.enhanceScript ?? null;
   if (isRouteErrorResponse(error) && error.status === 404) {
     return (
-      <Shell user={user}>
+      <Shell user={user} enhanceScript={enhanceScript}>
         <h1>We can't find that page</h1>
         <p>The link may be old, or the address may have a typo.</p>
         <p>
@@ -139,9 +180,24 @@ export function ErrorBoundary() {
       </Shell>
     );
   }
+  // A form that was tampered with, or that no page of ours sends (app/utils/form.server.ts).
+  if (isRouteErrorResponse(error) && error.status === 400) {
+    return (
+      <Shell user={user} enhanceScript={enhanceScript}>
+        <h1>That didn't work</h1>
+        <p role="alert">
+          We couldn't read what was sent, so nothing has changed. Go back, reload the page and try
+          again.
+        </p>
+        <p>
+          <Link to="/">Go to the home page</Link>.
+        </p>
+      </Shell>
+    );
+  }
   if (isRouteErrorResponse(error) && error.status === 403) {
     return (
-      <Shell user={user}>
+      <Shell user={user} enhanceScript={enhanceScript}>
         <h1>You don't have access to this page</h1>
         <p>If you think you should, ask the organiser who invited you.</p>
         <p>
@@ -151,7 +207,7 @@ export function ErrorBoundary() {
     );
   }
   return (
-    <Shell user={user}>
+    <Shell user={user} enhanceScript={enhanceScript}>
       <h1>Sorry, something went wrong</h1>
       <p>It's our fault, not yours. Nothing you entered has been lost if you saw a confirmation.</p>
       <p>

@@ -11,6 +11,9 @@ export const meta: MetaFunction = () => [
   },
 ];
 
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
 export default function Index() {
   const root = useRouteLoaderData<typeof rootLoader>("root");
   return (

@@ -1,5 +1,4 @@
 import { getFormProps, useForm } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
@@ -15,7 +14,9 @@ import {
 } from "~/models/volunteer.server.ts";
 import { CHANNEL_WORDING, JoinSchema } from "~/schemas/join.ts";
 import { requestSignIn } from "~/utils/auth.server.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { useNonce } from "~/utils/nonce";
+import { consume, retryAfter, retryAfterHeaders, waitWords } from "~/utils/rate-limit.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
 import { getCurrentUser, startUserSession } from "~/utils/session.server.ts";
 import { pendingPhoneCookie } from "~/utils/sign-in-cookie.server.ts";
@@ -24,6 +25,11 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Join ${data.campaign.title} – Onward` : "Join a campaign – Onward" },
   ...(data ? [{ name: "description", content: data.campaign.description }] : []),
 ];
+
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
+export const headers = retryAfterHeaders;
 
 async function loadCampaign(slug: string | undefined) {
   const campaign = await getJoinPage({ slug: slug ?? "" });
@@ -76,7 +82,7 @@ export async function action({ request, params }: ActionFunctionArgs) {
     throw redirect(assignmentId ? `/tasks/${assignmentId}?welcome=1` : "/me");
   }
 
-  const submission = parseWithZod(formData, { schema: JoinSchema });
+  const submission = parseForm(formData, { schema: JoinSchema });
   if (submission.status !== "success") {
     return data({ result: submission.reply(), closed: false }, { status: 400 });
   }
@@ -104,6 +110,22 @@ export async function action({ request, params }: ActionFunctionArgs) {
       });
     }
     throw redirect(`/sign-in/sent?${new URLSearchParams({ to: identifier.email, joined: "1" })}`);
+  }
+
+  const limited = await consume([{ limit: "signUpPerIp", key: clientIp(request) }]);
+  if (!limited.ok) {
+    const wait = waitWords(limited.retryAfterSeconds);
+    return data(
+      {
+        result: submission.reply({
+          formErrors: [
+            `A lot of people have just joined from your internet connection. Please wait ${wait} and try again.`,
+          ],
+        }),
+        closed: false,
+      },
+      { status: 429, headers: retryAfter(limited) },
+    );
   }
 
   const consents = (input.channel === "BOTH" ? (["EMAIL", "SMS"] as const) : [input.channel]).map(
@@ -258,6 +280,10 @@ export default function Join() {
                   'try{document.getElementById("join-timezone").value=Intl.DateTimeFormat().resolvedOptions().timeZone}catch(e){}',
               }}
             />
+            <p className="hint">
+              <Link to="/privacy">How we use your data</Link>: what we keep, for how long, and how
+              to download or delete it.
+            </p>
             <button type="submit" className="button">
               Join and get my first task
             </button>

@@ -6,6 +6,9 @@ import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your tasks – Onward" }];
 
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
   const overview = await getVolunteerOverview({ userId: user.id });
@@ -40,7 +43,12 @@ export default function MyTasks() {
       ) : (
         <ul className="card-list">
           {open.map((task) => (
-            <li className="card" key={task.id}>
+            <li
+              className="card"
+              key={task.id}
+              // Kept on the phone by the service worker, so they open without signal.
+              data-offline-url={`/tasks/${task.id} /tasks/${task.id}/report`}
+            >
               <p className="muted">{task.campaign}</p>
               <h2>
                 <Link to={`/tasks/${task.id}`}>{task.title}</Link>

@@ -1,5 +1,4 @@
 import { getFormProps, useForm } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import type { z } from "zod";
@@ -7,11 +6,15 @@ import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorSummary, TextField } from "~/components/ui/form";
 import { SignInSchema } from "~/schemas/sign-in.ts";
 import { requestSignIn } from "~/utils/auth.server.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
 import { getCurrentUser, safeRedirect } from "~/utils/session.server.ts";
 import { pendingPhoneCookie } from "~/utils/sign-in-cookie.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Sign in – Onward" }];
+
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
@@ -31,7 +34,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const formData = await request.formData();
-  const submission = parseWithZod(formData, { schema: SignInSchema });
+  const submission = parseForm(formData, { schema: SignInSchema });
   if (submission.status !== "success") {
     return data(submission.reply(), { status: 400 });
   }

@@ -1,5 +1,4 @@
 import { getFormProps, useForm } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import type { z } from "zod";
@@ -7,11 +6,15 @@ import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { ErrorSummary, TextField } from "~/components/ui/form";
 import { CodeSchema } from "~/schemas/sign-in.ts";
 import { CODE_MINUTES, verifyCode } from "~/utils/auth.server.ts";
+import { parseForm } from "~/utils/form.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
 import { safeRedirect, startUserSession } from "~/utils/session.server.ts";
 import { pendingPhoneCookie } from "~/utils/sign-in-cookie.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Enter your code – Onward" }];
+
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
 
 async function pendingPhone(request: Request): Promise<string | null> {
   const value: unknown = await pendingPhoneCookie().parse(request.headers.get("Cookie"));
@@ -32,7 +35,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   const phone = await pendingPhone(request);
   if (!phone) throw redirect("/sign-in");
-  const submission = parseWithZod(await request.formData(), { schema: CodeSchema });
+  const submission = parseForm(await request.formData(), { schema: CodeSchema });
   if (submission.status !== "success") {
     return data(submission.reply(), { status: 400 });
   }

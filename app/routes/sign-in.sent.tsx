@@ -4,6 +4,9 @@ import { LINK_MINUTES } from "~/utils/auth.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Check your email – Onward" }];
 
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
 export function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const to = url.searchParams.get("to")?.slice(0, 254) ?? null;

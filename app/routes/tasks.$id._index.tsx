@@ -69,7 +69,12 @@ export default function TaskPage() {
       />
       {status === "ASSIGNED" ? (
         <div className="actions no-print">
-          <Link className="button" to={`/tasks/${id}/report`}>
+          <Link
+            className="button"
+            to={`/tasks/${id}/report`}
+            // Kept on the phone by the service worker, so the report can be made without signal.
+            data-offline-url={`/tasks/${id}/report`}
+          >
             Report back
           </Link>
           <Link className="button button--secondary" to={`/tasks/${id}/skip`}>
@@ -78,7 +83,8 @@ export default function TaskPage() {
         </div>
       ) : (
         <div className="panel">
-          <p>
+          {/* Also read by the offline queue (app/enhance/) when a saved report arrives too late. */}
+          <p data-task-state="">
             {status === "REPORTED"
               ? `You reported back on this task${closedAt ? ` on ${closedAt}` : ""}. Thank you.`
               : status === "SKIPPED"
@@ -89,7 +95,11 @@ export default function TaskPage() {
           </p>
           {status === "EXPIRED" ? (
             <p>
-              <Link className="button" to={`/tasks/${id}/report`}>
+              <Link
+                className="button"
+                to={`/tasks/${id}/report`}
+                data-offline-url={`/tasks/${id}/report`}
+              >
                 Report back
               </Link>
             </p>

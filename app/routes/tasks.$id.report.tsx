@@ -1,19 +1,32 @@
 import { randomUUID } from "node:crypto";
 import { getFormProps, useForm } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { ReportFields } from "~/components/task/report-fields";
 import { ErrorSummary } from "~/components/ui/form";
+import { OFFLINE_SYNC_HEADER } from "~/enhance/protocol.ts";
 import { parseFields } from "~/loop/engine.ts";
 import { submitReport } from "~/loop/service.server.ts";
 import { buildReportSchema, FEEDBACK_LABEL, reportFromForm } from "~/schemas/report.ts";
+import { parseForm } from "~/utils/form.server.ts";
+import {
+  consumeReportLimit,
+  reportLimitMessage,
+  retryAfter,
+  retryAfterHeaders,
+} from "~/utils/rate-limit.server.ts";
+import { clientIp } from "~/utils/request.server.ts";
 import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `Report back: ${data.title} – Onward` : "Report back – Onward" },
 ];
+
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
+export const headers = retryAfterHeaders;
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { assignment } = await requireOwnAssignment(request, params.id);
@@ -32,8 +45,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const { user, assignment } = await requireOwnAssignment(request, params.id);
+  const limited = await consumeReportLimit({ userId: user.id, ip: clientIp(request) });
   const fields = parseFields(assignment.taskVersion.fields);
-  const submission = parseWithZod(await request.formData(), { schema: buildReportSchema(fields) });
+  const submission = parseForm(await request.formData(), { schema: buildReportSchema(fields) });
+  if (!limited.ok) {
+    return data(submission.reply({ formErrors: [reportLimitMessage(limited)] }), {
+      status: 429,
+      headers: retryAfter(limited),
+    });
+  }
   if (submission.status !== "success") {
     return data(submission.reply(), { status: 400 });
   }
@@ -44,7 +64,8 @@ export async function action({ request, params }: ActionFunctionArgs) {
     values,
     feedback,
     idempotencyKey,
-    source: "WEB",
+    // The phone's offline queue (app/enhance/) marks the reports it sends once back online.
+    source: request.headers.get(OFFLINE_SYNC_HEADER) === "1" ? "OFFLINE_SYNC" : "WEB",
   });
   if (!result.ok) {
     if (result.status === 404) throw new Response("Not found", { status: 404 });
@@ -65,6 +86,8 @@ export default function ReportBack() {
       (fieldErrors[field.key] ?? []).map((message) => ({ id: `field-${field.key}`, message })),
     ),
     ...(fieldErrors.feedback ?? []).map((message) => ({ id: "feedback", message })),
+    // The hidden key is only wrong if the page was tampered with or is very old.
+    ...(fieldErrors.idempotencyKey ?? []).map((message) => ({ id: "", message })),
   ];
   const submitted = (lastResult?.initialValue ?? {}) as Record<string, string>;
   return (
@@ -75,7 +98,14 @@ export default function ReportBack() {
       <h1>Report back</h1>
       <p className="lead">{title}</p>
       <ErrorSummary errors={errors} />
-      <Form method="post" {...getFormProps(form)} noValidate>
+      <Form
+        method="post"
+        {...getFormProps(form)}
+        noValidate
+        // The page script saves this form on the phone when it is sent without a connection.
+        data-offline-report=""
+        data-task-title={title}
+      >
         <input
           type="hidden"
           name="idempotencyKey"

@@ -1,5 +1,4 @@
 import { getFormProps, useForm } from "@conform-to/react";
-import { parseWithZod } from "@conform-to/zod/v4";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
@@ -7,9 +6,22 @@ import { randomUUID } from "node:crypto";
 import { ErrorSummary } from "~/components/ui/form";
 import { skipAssignment } from "~/loop/service.server.ts";
 import { buildSkipSchema } from "~/schemas/report.ts";
+import { parseForm } from "~/utils/form.server.ts";
+import {
+  consumeReportLimit,
+  reportLimitMessage,
+  retryAfter,
+  retryAfterHeaders,
+} from "~/utils/rate-limit.server.ts";
+import { clientIp } from "~/utils/request.server.ts";
 import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "I can't do this task – Onward" }];
+
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
+export const headers = retryAfterHeaders;
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { assignment } = await requireOwnAssignment(request, params.id);
@@ -19,7 +31,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const { user, assignment } = await requireOwnAssignment(request, params.id);
-  const submission = parseWithZod(await request.formData(), { schema: buildSkipSchema() });
+  const limited = await consumeReportLimit({ userId: user.id, ip: clientIp(request) });
+  const submission = parseForm(await request.formData(), { schema: buildSkipSchema() });
+  if (!limited.ok) {
+    return data(submission.reply({ formErrors: [reportLimitMessage(limited)] }), {
+      status: 429,
+      headers: retryAfter(limited),
+    });
+  }
   if (submission.status !== "success") return data(submission.reply(), { status: 400 });
   const result = await skipAssignment({
     assignmentId: assignment.id,
@@ -41,6 +60,8 @@ export default function Skip() {
   const errors = [
     ...(form.errors ?? []).map((message) => ({ id: "", message })),
     ...(reasonError ? [{ id: "reason", message: reasonError }] : []),
+    // The hidden key is only wrong if the page was tampered with or is very old.
+    ...(fields.idempotencyKey?.errors ?? []).map((message) => ({ id: "", message })),
   ];
   return (
     <>

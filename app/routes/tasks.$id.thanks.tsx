@@ -10,6 +10,9 @@ import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Thank you – Onward" }];
 
+// Served without React in the browser (app/root.tsx); works without JavaScript.
+export const handle = { volunteerPage: true };
+
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const { user, assignment } = await requireOwnAssignment(request, params.id);
   if (assignment.status === "ASSIGNED") throw redirect(`/tasks/${assignment.id}`);
@@ -61,7 +64,12 @@ export default function Thanks() {
             {next.due}
           </p>
           <p>
-            <Link className="button" to={`/tasks/${next.id}`}>
+            <Link
+              className="button"
+              to={`/tasks/${next.id}`}
+              // Kept on the phone by the service worker, so the next task opens without signal.
+              data-offline-url={`/tasks/${next.id} /tasks/${next.id}/report`}
+            >
               See your next task
             </Link>
           </p>

@@ -27,7 +27,7 @@ const E2E_DIR = path.resolve(
 const MAIL_DIR = path.join(E2E_DIR, "mail");
 const DATABASE_URL_FILE = path.join(E2E_DIR, "database-url");
 
-const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
+export const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
 export type CapturedMail = CapturedMailJson;
 

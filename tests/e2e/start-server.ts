@@ -8,7 +8,7 @@ import { REPO_ROOT, createDatabase, dropDatabase, ensureTestPostgres } from "../
  * database `onward_e2e` (the app migrates and seeds it itself), sending mail to the SMTP capture
  * that tests/e2e/global-setup.ts runs on port 2526.
  *
- * Run with: node --import tsx tests/e2e/start-server.ts   (E2E_SKIP_BUILD=1 skips `remix build`)
+ * Run with: node --import tsx tests/e2e/start-server.ts   (E2E_SKIP_BUILD=1 skips `npm run build`)
  */
 
 // Overridable so two checkouts can run their end-to-end tests side by side on one machine.
@@ -35,10 +35,14 @@ async function main() {
     log(`database ${E2E_DATABASE} is ready`);
 
     if (process.env.E2E_SKIP_BUILD !== "1") {
-      log("building the app (npx remix build)");
-      const build = spawnSync("npx", ["remix", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
+      // npm run build: the Remix build, then the page script and service worker (scripts/build-sw.mjs).
+      log("building the app (npm run build)");
+      const build = spawnSync("npm", ["run", "build", "--silent"], {
+        cwd: REPO_ROOT,
+        stdio: "inherit",
+      });
       if (build.status !== 0)
-        throw new Error(`remix build failed (exit ${build.status ?? build.signal})`);
+        throw new Error(`npm run build failed (exit ${build.status ?? build.signal})`);
     }
 
     const child = spawn(process.execPath, ["--import", "tsx", "app/server/index.ts"], {

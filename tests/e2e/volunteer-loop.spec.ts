@@ -3,10 +3,6 @@ import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
 import { createOrganiser, signIn } from "./helpers";
 
-// Each test signs in by email, joins and reports with axe on every page: on a busy 2-core machine
-// that takes a good part of the default 30 s.
-test.describe.configure({ timeout: 90_000 });
-
 /**
  * A citizen joins the demo campaign ("Warmer Homes for Greenfield") from its join link, reports
  * back three times and gets the right follow-up each time, including the branch. Runs with
@@ -56,6 +52,9 @@ async function reportBack(page: Page, answers: (page: Page) => Promise<void>) {
 for (const javaScriptEnabled of [true, false]) {
   test.describe(`with JavaScript ${javaScriptEnabled ? "on" : "off"}`, () => {
     test.use({ javaScriptEnabled });
+    // Volunteer pages don't hydrate, so each step is a page load, and with JavaScript on axe checks
+    // every one of them.
+    test.slow(javaScriptEnabled, "every page load is checked with axe");
 
     test("join, report three times, follow the branch to the end of the ladder", async ({
       page,
