@@ -1,0 +1,253 @@
+/**
+ * The volunteer's two hot requests over HTTP on loopback, beside PostgreSQL's own TPC-B figure
+ * measured in the same run:
+ *
+ *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:http -- \
+ *     [--connections 16] [--duration 15] [--reports 4000] [--port 3390] [--skip-build]
+ *
+ * DATABASE_URL is an admin connection. The bench
+ * 1. builds the app (`npm run build`, unless --skip-build);
+ * 2. creates two scratch databases: onward_bench_pgbench_<random>, where `pgbench -i -s
+ *    <connections>` loads TPC-B (one branch per client, so clients don't queue on one row) and
+ *    `pgbench -c <connections> -j 2 -T <duration>` gives its tps; and onward_bench_http_<random>,
+ *    migrated, with one live campaign (tests/fixtures/ladder.ts) and `reports` + 1,000 signed-in
+ *    volunteers each with the first task open;
+ * 3. starts the production server (`app/server/index.ts`, NODE_ENV=production, no job worker, so
+ *    the measurement is of the web process; TRUST_PROXY so each request's X-Forwarded-For
+ *    address counts for the per-address limits, as behind a load balancer);
+ * 4. runs bench/http-load.ts (autocannon) as a second process: 3 s of warm-up, then the task page
+ *    GET for `duration` seconds over 1,000 volunteers' pages, then one report POST for each of
+ *    `reports` other volunteers (every POST a new report: insert, metric, follow-up task, jobs);
+ * 5. checks that every POST answered with a redirect stored exactly one report, prints the table
+ *    with the machine's facts, and drops both databases. Asserts nothing else.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runMigrations } from "graphile-worker";
+import { migrate } from "../prisma/migrator.ts";
+import { createDatabase, dropDatabase, withAdmin, withDatabase } from "../tests/setup/postgres.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    connections: { type: "string", default: "16" },
+    duration: { type: "string", default: "15" },
+    reports: { type: "string", default: "4000" },
+    port: { type: "string", default: "3390" },
+    "skip-build": { type: "boolean", default: false },
+  },
+});
+const connections = Number(args.connections);
+const duration = Number(args.duration);
+const reportCount = Number(args.reports);
+const port = Number(args.port);
+const PAGE_TARGETS = 1_000;
+const TARGETS = {
+  pageRps: 1_000,
+  pageP95: 30,
+  reportShareOfPgbench: 0.4,
+  reportP95: 50,
+};
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const adminUrl = process.env.DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+const tag = randomBytes(4).toString("hex");
+const appDatabase = `onward_bench_http_${tag}`;
+const pgbenchDatabase = `onward_bench_pgbench_${tag}`;
+const appUrl = withDatabase(adminUrl, appDatabase);
+const pgbenchUrl = withDatabase(adminUrl, pgbenchDatabase);
+const base = `http://127.0.0.1:${port}`;
+const sessionSecret = randomBytes(32).toString("hex");
+const work = mkdtempSync(path.join(os.tmpdir(), "onward-bench-http-"));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Load = {
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  statuses: Record<string, number>;
+  errors: number;
+  timeouts: number;
+};
+
+function run(command: string, argv: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(command, argv, { cwd: root, env, encoding: "utf8" });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${argv.join(" ")} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+function pgbench() {
+  run("pgbench", ["-i", "-q", "-s", String(connections), pgbenchUrl]);
+  const out = run("pgbench", [
+    "-n",
+    "-c",
+    String(connections),
+    "-j",
+    "2",
+    "-T",
+    String(duration),
+    pgbenchUrl,
+  ]);
+  const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
+  const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
+  if (!Number.isFinite(tps)) throw new Error(`Could not read pgbench's tps:\n${out}`);
+  return { tps, latency };
+}
+
+function load(name: string, plan: object): Promise<Load> {
+  const file = path.join(work, `${name}.json`);
+  writeFileSync(file, JSON.stringify(plan));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/http-load.ts", file], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("exit", (code) => {
+      if (code !== 0) reject(new Error(`bench/http-load.ts ${name} exited ${code}`));
+      else resolve(JSON.parse(out.trim().split("\n").at(-1)!) as Load);
+    });
+  });
+}
+
+let server: ReturnType<typeof spawn> | undefined;
+let exitCode = 0;
+try {
+  if (!args["skip-build"]) {
+    console.log("building…");
+    run("npm", ["run", "build", "--silent"]);
+  }
+  await createDatabase(adminUrl, pgbenchDatabase);
+  await createDatabase(adminUrl, appDatabase);
+  await migrate({ connectionString: appUrl });
+  await runMigrations({ connectionString: appUrl });
+
+  process.env.DATABASE_URL = appUrl;
+  process.env.SESSION_SECRET = sessionSecret;
+  process.env.NODE_ENV = "production";
+  process.env.APP_URL = base;
+  process.env.RUN_WORKER = "false";
+  const { createReporters } = await import("../tests/fixtures/reporters.ts");
+  const { db, pool } = await import("../app/utils/db.server.ts");
+  const seeded = Date.now();
+  const { reporters } = await createReporters(PAGE_TARGETS + reportCount);
+  console.log(
+    `${appDatabase}: ${reporters.length} signed-in volunteers with a task open, in ${((Date.now() - seeded) / 1000).toFixed(1)} s`,
+  );
+  const pageTargets = reporters.slice(0, PAGE_TARGETS);
+  const postTargets = reporters.slice(PAGE_TARGETS);
+
+  server = spawn(process.execPath, ["--import", "tsx", "app/server/index.ts"], {
+    cwd: root,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: {
+      ...process.env,
+      NODE_ENV: "production",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      APP_URL: base,
+      DATABASE_URL: appUrl,
+      SESSION_SECRET: sessionSecret,
+      RUN_WORKER: "false",
+      TRUST_PROXY: "true",
+      OUTBOX_PREVIEW: "false",
+      SEED_DEMO: "false",
+      SMTP_URL: "",
+    },
+  });
+  for (let waited = 0; ; waited += 200) {
+    const ok = await fetch(`${base}/healthz`)
+      .then((response) => response.ok)
+      .catch(() => false);
+    if (ok) break;
+    if (waited > 60_000) throw new Error("The server did not become healthy in 60 s");
+    await sleep(200);
+  }
+
+  console.log(`pgbench TPC-B, scale ${connections}, ${connections} clients, ${duration} s…`);
+  const tpcb = pgbench();
+
+  const plan = { url: base, connections };
+  await load("warm-up", { ...plan, mode: "get", targets: pageTargets, duration: 3 });
+  console.log(`task page GET, ${connections} connections, ${duration} s…`);
+  const page = await load("page", { ...plan, mode: "get", targets: pageTargets, duration });
+  console.log(`report POST, ${connections} connections, ${postTargets.length} reports…`);
+  const report = await load("report", { ...plan, mode: "post", targets: postTargets });
+
+  const redirected = Object.entries(report.statuses)
+    .filter(([status]) => status.startsWith("3"))
+    .reduce((sum, [, n]) => sum + n, 0);
+  const stored = await db.report.count({
+    where: { assignmentId: { in: postTargets.map((target) => target.assignmentId) } },
+  });
+  const pageOk = page.statuses["200"] ?? 0;
+
+  const [{ version }] = await db.$queryRaw<[{ version: string }]>`SELECT version()`;
+  const settings = await withAdmin(adminUrl, async (client) => {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      `SELECT name, setting FROM pg_settings
+       WHERE name IN ('shared_buffers', 'synchronous_commit', 'max_connections')`,
+    );
+    return rows.map((row) => `${row.name}=${row.setting}`).join(", ");
+  });
+  const ms = (n: number) => n.toFixed(1);
+  const verdict = (ok: boolean) => (ok ? "MET" : "NOT MET");
+  const share = report.rps / tpcb.tps;
+  console.log("");
+  console.log(
+    `machine: nproc ${os.availableParallelism()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        " ",
+      )} at the end, Node ${process.version}, ${version.split(" on ")[0]} (${settings}), ${new Date().toISOString()}`,
+  );
+  console.log("");
+  console.log("| what | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | statuses |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+  for (const [name, result] of [
+    [`task page GET (${connections} connections, ${duration} s)`, page],
+    [`report POST (${connections} connections, ${reportCount} reports)`, report],
+  ] as const) {
+    console.log(
+      `| ${name} | ${result.requests} | ${result.rps.toFixed(0)} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${ms(result.max)} | ${JSON.stringify(result.statuses)}${result.errors ? `, ${result.errors} errors` : ""} |`,
+    );
+  }
+  console.log(
+    `| pgbench TPC-B (scale ${connections}, ${connections} clients, ${duration} s) | | ${tpcb.tps.toFixed(0)} tps | | | | | latency average ${tpcb.latency} ms |`,
+  );
+  console.log("");
+  console.log(
+    `task page: ${page.rps.toFixed(0)} req/s (target ≥ ${TARGETS.pageRps}) ${verdict(page.rps >= TARGETS.pageRps)}; p95 ${ms(page.p95)} ms (target < ${TARGETS.pageP95}) ${verdict(page.p95 < TARGETS.pageP95)}; ${pageOk} of ${page.requests} answered 200`,
+  );
+  console.log(
+    `report POST: ${report.rps.toFixed(0)} req/s = ${(share * 100).toFixed(1)} % of pgbench's ${tpcb.tps.toFixed(0)} tps (target ≥ ${TARGETS.reportShareOfPgbench * 100} %) ${verdict(share >= TARGETS.reportShareOfPgbench)}; p95 ${ms(report.p95)} ms (target < ${TARGETS.reportP95}) ${verdict(report.p95 < TARGETS.reportP95)}`,
+  );
+  console.log(
+    `reports stored: ${stored} for ${redirected} POSTs answered with a redirect (${stored === redirected ? "each exactly once" : "MISMATCH"})`,
+  );
+  if (stored !== redirected) exitCode = 1;
+  await db.$disconnect();
+  await pool.end();
+} catch (error) {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  exitCode = 1;
+} finally {
+  server?.kill("SIGTERM");
+  await sleep(500);
+  await dropDatabase(adminUrl, appDatabase).catch(() => {});
+  await dropDatabase(adminUrl, pgbenchDatabase).catch(() => {});
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(exitCode);
