@@ -3,7 +3,8 @@
  * measured in the same run:
  *
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:http -- \
- *     [--connections 16] [--duration 15] [--reports 4000] [--port 3390] [--skip-build]
+ *     [--connections 16] [--duration 15] [--reports 4000] [--port 3390] [--skip-build] \
+ *     [--only page|report] [--profile DIR]
  *
  * DATABASE_URL is an admin connection. The bench
  * 1. builds the app (`npm run build`, unless --skip-build);
@@ -39,6 +40,10 @@ const { values: args } = parseArgs({
     reports: { type: "string", default: "4000" },
     port: { type: "string", default: "3390" },
     "skip-build": { type: "boolean", default: false },
+    /** Write the server's V8 CPU profile (node --cpu-prof) to this directory. */
+    profile: { type: "string" },
+    /** Only these phases: page, report (both by default). */
+    only: { type: "string" },
   },
 });
 const connections = Number(args.connections);
@@ -148,7 +153,10 @@ try {
   const pageTargets = reporters.slice(0, PAGE_TARGETS);
   const postTargets = reporters.slice(PAGE_TARGETS);
 
-  server = spawn(process.execPath, ["--import", "tsx", "app/server/index.ts"], {
+  const profiling = args.profile
+    ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(args.profile)]
+    : [];
+  server = spawn(process.execPath, [...profiling, "--import", "tsx", "app/server/index.ts"], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
     env: {
@@ -179,11 +187,29 @@ try {
   const tpcb = pgbench();
 
   const plan = { url: base, connections };
+  const none: Load = {
+    requests: 0,
+    seconds: 0,
+    rps: NaN,
+    p50: NaN,
+    p95: NaN,
+    p99: NaN,
+    max: NaN,
+    statuses: {},
+    errors: 0,
+    timeouts: 0,
+  };
   await load("warm-up", { ...plan, mode: "get", targets: pageTargets, duration: 3 });
-  console.log(`task page GET, ${connections} connections, ${duration} s…`);
-  const page = await load("page", { ...plan, mode: "get", targets: pageTargets, duration });
-  console.log(`report POST, ${connections} connections, ${postTargets.length} reports…`);
-  const report = await load("report", { ...plan, mode: "post", targets: postTargets });
+  let page = none;
+  if (args.only !== "report") {
+    console.log(`task page GET, ${connections} connections, ${duration} s…`);
+    page = await load("page", { ...plan, mode: "get", targets: pageTargets, duration });
+  }
+  let report = none;
+  if (args.only !== "page") {
+    console.log(`report POST, ${connections} connections, ${postTargets.length} reports…`);
+    report = await load("report", { ...plan, mode: "post", targets: postTargets });
+  }
 
   const redirected = Object.entries(report.statuses)
     .filter(([status]) => status.startsWith("3"))
@@ -244,8 +270,11 @@ try {
   console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   exitCode = 1;
 } finally {
-  server?.kill("SIGTERM");
-  await sleep(500);
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server?.once("exit", resolve));
+    server.kill("SIGTERM");
+    await Promise.race([exited, sleep(15_000)]);
+  }
   await dropDatabase(adminUrl, appDatabase).catch(() => {});
   await dropDatabase(adminUrl, pgbenchDatabase).catch(() => {});
   rmSync(work, { recursive: true, force: true });

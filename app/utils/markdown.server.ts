@@ -59,8 +59,22 @@ function createRenderer() {
   return md;
 }
 
+/**
+ * Rendered text, newest last: a task's instructions are shown on every visit to its page, and
+ * the same text always renders the same (task versions never change).
+ */
+const rendered = new Map<string, string>();
+const RENDERED_MAX = 500;
+
 /** Organiser-written Markdown as safe HTML. */
 export function renderMarkdown(text: string): string {
+  // Links to other sites get rel=noopener, so the site's own address is part of the key.
+  const key = `${appOrigin() ?? ""}\n${text}`;
+  const cached = rendered.get(key);
+  if (cached !== undefined) return cached;
   renderer ??= createRenderer();
-  return renderer.render(text);
+  const html = renderer.render(text);
+  if (rendered.size >= RENDERED_MAX) rendered.delete(rendered.keys().next().value!);
+  rendered.set(key, html);
+  return html;
 }

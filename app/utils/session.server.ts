@@ -36,7 +36,22 @@ export type CurrentUser = NonNullable<Awaited<ReturnType<typeof getActiveSession
 
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
 
-export async function getCurrentUser(request: Request): Promise<CurrentUser | null> {
+/**
+ * The signed-in person, looked up once per request: the root loader and the page's own loader
+ * both ask, and Remix hands them the same Request.
+ */
+const currentUsers = new WeakMap<Request, Promise<CurrentUser | null>>();
+
+export function getCurrentUser(request: Request): Promise<CurrentUser | null> {
+  let found = currentUsers.get(request);
+  if (!found) {
+    found = lookUpCurrentUser(request);
+    currentUsers.set(request, found);
+  }
+  return found;
+}
+
+async function lookUpCurrentUser(request: Request): Promise<CurrentUser | null> {
   const sessionId = await readSessionId(request);
   if (!sessionId) return null;
   const session = await getActiveSession({ sessionId });
