@@ -595,9 +595,9 @@ export async function deleteAccount({
           createdAt: now,
         })),
       });
-      const limitKeys = [LIMITS.signInPerIdentifier, LIMITS.codeAttemptsPerIdentifier].flatMap(
-        (limit) => addresses.map((address) => `${limit.keyPrefix}:${address}`),
-      );
+      const limitKeys = [LIMITS.signInPerIdentifier, LIMITS.codeAttemptsPerIdentifier]
+        .flatMap((limit) => addresses.map((address) => `${limit.keyPrefix}:${address}`))
+        .concat(`${LIMITS.reportPerUser.keyPrefix}:${userId}`);
       await tx.$executeRaw`DELETE FROM rate_limits WHERE key = ANY(${limitKeys}::text[])`;
 
       // Free-text answers go; numbers and choices stay for the totals and follow-up statistics.

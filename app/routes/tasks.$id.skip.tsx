@@ -57,6 +57,9 @@ export default function Skip() {
   const lastResult = useActionData<typeof action>();
   const [form, fields] = useForm({ id: "skip", lastResult });
   const reasonError = fields.reason?.errors?.[0];
+  // What they wrote comes back with any error, so a refused skip never loses their words.
+  const submitted = (lastResult?.initialValue ?? {}) as Record<string, unknown>;
+  const reasonValue = typeof submitted.reason === "string" ? submitted.reason : undefined;
   const errors = [
     ...(form.errors ?? []).map((message) => ({ id: "", message })),
     ...(reasonError ? [{ id: "reason", message: reasonError }] : []),
@@ -88,6 +91,7 @@ export default function Skip() {
             id="reason"
             name="reason"
             rows={3}
+            defaultValue={reasonValue}
             aria-describedby={reasonError ? "reason-hint reason-error" : "reason-hint"}
             aria-invalid={reasonError ? true : undefined}
           />

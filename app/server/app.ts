@@ -137,11 +137,26 @@ export function createApp({
     if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return next();
     if (req.path.startsWith("/webhooks/") || req.path.startsWith("/unsubscribe/")) return next();
     const type = (req.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type === "application/x-www-form-urlencoded") return next();
+    if (type !== "application/x-www-form-urlencoded") {
+      res
+        .status(400)
+        .type("text/plain")
+        .send("We couldn't read that form. Go back, reload the page and try again.");
+      return;
+    }
+    // The biggest form (a task with twenty questions) is a few tens of KB. A body declared
+    // bigger, or streamed without saying how big, is refused before it is read.
+    const length = Number(req.get("content-length") ?? NaN);
+    if (Number.isFinite(length) && length <= FORM_BODY_LIMIT) return next();
     res
-      .status(400)
+      .status(Number.isFinite(length) ? 413 : 411)
+      .set("Connection", "close")
       .type("text/plain")
-      .send("We couldn't read that form. Go back, reload the page and try again.");
+      .send(
+        Number.isFinite(length)
+          ? "That form is too big for us to take. Shorten what you wrote, then try again from the page."
+          : "We couldn't read that form. Go back, reload the page and try again.",
+      );
   });
 
   // The service worker (built by scripts/build-sw.mjs) is served from the root so that it may
@@ -170,6 +185,9 @@ export function createApp({
   );
   return app;
 }
+
+/** The largest form body a page may post (bytes). */
+export const FORM_BODY_LIMIT = 256 * 1024;
 
 function refererOrigin(referer: string | undefined) {
   if (!referer) return null;

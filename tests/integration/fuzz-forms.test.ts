@@ -1,3 +1,4 @@
+import http from "node:http";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAKE_AUTH_TOKEN } from "../fixtures/fake-twilio.ts";
@@ -18,6 +19,7 @@ import {
   type World,
 } from "./authz-matrix-app.ts";
 import { MATRIX } from "./authz-matrix.ts";
+import { FORM_BODY_LIMIT } from "../../app/server/app.ts";
 import { db } from "~/utils/db.server.ts";
 import { reloadEnv } from "~/utils/env.server.ts";
 import { pendingPhoneCookie } from "~/utils/sign-in-cookie.server.ts";
@@ -433,7 +435,8 @@ describe.each(formActions)("$id", (route) => {
             },
           });
           const seen = { field, length: long.length, status: sent.status };
-          expectStatus(sent.status, target.refusals ?? [400], seen);
+          // A body over the server's form limit (FORM_BODY_LIMIT) is refused with 413 first.
+          expectStatus(sent.status, [...(target.refusals ?? [400]), 413], seen);
           expect(hasMessage(sent), JSON.stringify(seen)).toBe(true);
           const after = await databaseFingerprint();
           expect(after).toEqual(state);
@@ -647,6 +650,51 @@ describe("webhooks", () => {
     });
     expect(sent.status).toBe(200);
     expect(sent.headers.get("Content-Type")).toBe("text/xml; charset=utf-8");
+  });
+
+  it("a page's form over 256 KB, or of no stated size, is refused with a message; nothing is written", async () => {
+    const world = await createWorld();
+    const state = await databaseFingerprint();
+    const path = `/tasks/${world.openAssignmentId}/report`;
+    const sent = await server
+      .send({
+        method: "POST",
+        path,
+        cookie: world.cookies.volunteer,
+        form: { signups: "3", feedback: "x".repeat(FORM_BODY_LIMIT), idempotencyKey: "big-1" },
+        headers: { "X-Forwarded-For": freshAddress() },
+      })
+      .catch((error: Error) => ({
+        status: (error.cause as { code?: string })?.code ?? error.message,
+        text: "",
+      }));
+    expect(["ECONNRESET", "EPIPE", 413]).toContain(sent.status);
+    if (sent.status === 413) expect(sent.text).toContain("That form is too big for us to take.");
+
+    // Streamed in chunks with no Content-Length, as no browser sends a form.
+    const streamed = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const request = http.request(`${server.origin}${path}`, {
+        method: "POST",
+        headers: {
+          Origin: server.origin,
+          Cookie: world.cookies.volunteer ?? "",
+          "Content-Type": "application/x-www-form-urlencoded",
+          "Transfer-Encoding": "chunked",
+          "X-Forwarded-For": freshAddress(),
+        },
+      });
+      request.on("response", (response) => {
+        let text = "";
+        response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      request.on("error", reject);
+      request.write("signups=3&");
+      request.end("idempotencyKey=chunked-1");
+    });
+    expect(streamed.status).toBe(411);
+    expect(streamed.text).toContain("We couldn't read that form.");
+    expect(await databaseFingerprint()).toEqual(state);
   });
 
   it("a body over 64 KB is refused before it is read, and writes nothing", async () => {

@@ -128,8 +128,17 @@ describe("delete my account", { timeout: 60_000 }, () => {
     });
     expect(waiting).toBeGreaterThan(0);
 
+    // A count of their recent reports, kept by the rate limiter under their id.
+    const limitKey = `report_user:${person.userId}`;
+    await db.$executeRaw`INSERT INTO rate_limits (key, points, expire)
+      VALUES (${limitKey}, 3, ${Date.now() + 600_000})`;
+
     const result = await deleteAccount({ userId: person.userId });
     expect(result).toEqual({ ok: true, cancelledTasks: 1, suppressedMessages: waiting });
+    expect(
+      await db.$queryRaw`SELECT key FROM rate_limits WHERE key = ${limitKey}`,
+      "their rate-limit count is gone",
+    ).toEqual([]);
 
     expect(await figures(world)).toEqual(before);
     expect(await figures(world, { area: "LS6" })).toEqual(beforeLs6);

@@ -187,6 +187,7 @@ describe("report back", () => {
       expect(refused.text).toMatch(/Please wait (a minute|\d+ minutes) and send this one again/);
       // The form comes back with what was typed, ready to send again.
       if (path.endsWith("/report")) expect(refused.text).toMatch(/name="signups"[^>]*value="3"/);
+      else expect(refused.text).toMatch(/<textarea[^>]*name="reason"[^>]*>Busy<\/textarea>/);
     }
     expect(await databaseFingerprint()).toEqual(before);
   });
