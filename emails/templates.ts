@@ -1,4 +1,6 @@
 import { createElement, type ReactElement } from "react";
+import CampaignUpdateEmail, { campaignUpdateSubject } from "./campaign-update.tsx";
+import FeedbackReplyEmail, { feedbackReplySubject } from "./feedback-reply.tsx";
 import LadderCompleteEmail, { ladderCompleteSubject } from "./ladder-complete.tsx";
 import OrganiserDigestEmail, { organiserDigestSubject } from "./organiser-digest.tsx";
 import OverdueEmail, { overdueSubject } from "./overdue.tsx";
@@ -38,6 +40,8 @@ export const EMAIL_TEMPLATES = {
   "ladder-complete": template(LadderCompleteEmail, ladderCompleteSubject),
   reengage: template(ReengageEmail, reengageSubject),
   "organiser-digest": template(OrganiserDigestEmail, organiserDigestSubject),
+  "feedback-reply": template(FeedbackReplyEmail, feedbackReplySubject),
+  "campaign-update": template(CampaignUpdateEmail, campaignUpdateSubject),
 };
 
 export type TemplateName = keyof typeof EMAIL_TEMPLATES;

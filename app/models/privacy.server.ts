@@ -290,6 +290,10 @@ export async function exportPersonalData({
         previousId: true,
         campaign: { select: { id: true, title: true } },
         taskVersion: { select: { title: true, version: true } },
+        // An organiser's answer to a skip reason.
+        feedbackHandling: {
+          select: { status: true, reply: true, tags: true, answeredAt: true },
+        },
       },
       where: { userId },
       orderBy: { assignedAt: "asc" },
@@ -612,7 +616,8 @@ export async function deleteAccount({
         WHERE tv.id = r."taskVersionId" AND r."userId" = ${userId}`;
       await tx.$executeRaw`
         UPDATE "FeedbackHandling" SET reply = NULL
-        WHERE "reportId" IN (SELECT id FROM "Report" WHERE "userId" = ${userId})`;
+        WHERE "reportId" IN (SELECT id FROM "Report" WHERE "userId" = ${userId})
+           OR "assignmentId" IN (SELECT id FROM "Assignment" WHERE "userId" = ${userId})`;
 
       await tx.session.updateMany({
         where: { userId, revokedAt: null },

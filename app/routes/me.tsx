@@ -1,6 +1,8 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { getVolunteerOverview } from "~/models/assignment.server.ts";
+import { listRepliesForVolunteer } from "~/models/inbox.server.ts";
+import { listUpdatesForVolunteer } from "~/models/updates.server.ts";
 import { dueWords, formatDateTime, formatNumber } from "~/utils/format";
 import { requireUser } from "~/utils/session.server.ts";
 
@@ -30,11 +32,19 @@ export async function loader({ request }: LoaderFunctionArgs) {
       when: formatDateTime(report.createdAt),
     })),
     contributions: overview.contributions,
+    replies: (await listRepliesForVolunteer({ userId: user.id })).map((reply) => ({
+      ...reply,
+      repliedAt: reply.repliedAt ? formatDateTime(reply.repliedAt) : null,
+    })),
+    updates: (await listUpdatesForVolunteer({ userId: user.id })).map((update) => ({
+      ...update,
+      publishedAt: formatDateTime(update.publishedAt),
+    })),
   };
 }
 
 export default function MyTasks() {
-  const { name, open, reports, contributions } = useLoaderData<typeof loader>();
+  const { name, open, reports, contributions, replies, updates } = useLoaderData<typeof loader>();
   return (
     <>
       <h1>{name ? `${name}, here are your tasks` : "Your tasks"}</h1>
@@ -87,6 +97,46 @@ export default function MyTasks() {
           </ul>
         </>
       )}
+      {replies.length > 0 ? (
+        <section aria-labelledby="replies">
+          <h2 id="replies">Replies to you</h2>
+          <ul className="card-list">
+            {replies.map((reply) => (
+              <li className="card" key={reply.id}>
+                <p className="muted">
+                  {reply.organisation} about {reply.taskTitle}
+                  {reply.repliedAt ? `, ${reply.repliedAt}` : ""}
+                </p>
+                {reply.theirWords ? (
+                  <p className="muted pre-line">You said: {reply.theirWords}</p>
+                ) : null}
+                <p className="pre-line">{reply.reply}</p>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {updates.length > 0 ? (
+        <section aria-labelledby="updates">
+          <h2 id="updates">Updates</h2>
+          <ul className="card-list">
+            {updates.map((update) => (
+              <li className="card" key={update.id}>
+                <h3>{update.title}</h3>
+                <p className="muted">
+                  {update.organisation}, {update.campaign}, {update.publishedAt}
+                </p>
+                {update.youSaid.map((said, index) => (
+                  <p className="muted pre-line" key={index}>
+                    You said ({said.taskTitle}): {said.words}
+                  </p>
+                ))}
+                <div dangerouslySetInnerHTML={{ __html: update.bodyHtml }} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
     </>
   );
 }

@@ -22,6 +22,14 @@ const ACTION_WORDS: Record<string, string> = {
   "organisation.settings_updated": "Changed the contact settings",
   "membership.role_set": "Changed someone's role",
   "account.deleted": "Deleted their own account",
+  "inbox.replied": "Replied to a volunteer",
+  "inbox.marked": "Marked a contribution",
+  "inbox.tag_added": "Tagged a contribution",
+  "inbox.tag_removed": "Removed a tag",
+  "inbox.assigned": "Gave a contribution to a colleague",
+  "update.sent": "Sent a campaign update",
+  "campaign.public_page_on": "Made a campaign's outcomes public",
+  "campaign.public_page_off": "Took a campaign's outcomes page down",
 };
 
 function actionWords(action: string) {

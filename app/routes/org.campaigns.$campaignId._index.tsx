@@ -172,6 +172,14 @@ export default function CampaignOverview() {
           <Link to={`${base}/reports`}>See the reports</Link>: who takes part, how each task goes
           and when the target will be reached.
         </p>
+        <p>
+          <Link to={`${base}/inbox`}>Open the inbox</Link>: what volunteers told you, and why they
+          skipped tasks.
+        </p>
+        <p>
+          <Link to={`${base}/updates`}>Send an update</Link>: tell people what is happening, or tell
+          them what you did about what they said.
+        </p>
       </section>
 
       <section aria-labelledby="ladder-heading">
@@ -268,6 +276,9 @@ export default function CampaignOverview() {
         </div>
         <p>
           <Link to={`${base}/poster`}>Printable poster with a QR code</Link>
+        </p>
+        <p>
+          <Link to={`${base}/public`}>Public outcomes page and open data</Link>
         </p>
       </section>
 

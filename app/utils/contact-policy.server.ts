@@ -55,6 +55,7 @@ export async function loadContactInput({
     channel: message.channel,
     transactional: messageClass === "transactional",
     service: messageClass === "service",
+    reply: messageClass === "reply",
     person: {
       timezone: message.user?.timezone ?? organisation?.timezone ?? env.DEFAULT_TIMEZONE,
     },

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   capFreeAt,
+  classOf,
   decideContact,
   isOptedOut,
+  NUDGE_KINDS,
   quietHoursEnd,
   staleAtFor,
   zonedInstant,
@@ -225,6 +227,22 @@ describe("the weekly cap", () => {
       until: at("2026-11-26T10:00:00Z"),
       reason: "weekly limit reached",
     });
+  });
+
+  it("an organiser's reply is outside the cap, but waits out quiet hours and respects an opt-out", () => {
+    const reply = { reply: true, sentInWindow: sent, weeklyCap: 0 };
+    expect(decideContact(input({ now, ...reply }))).toEqual({ action: "send" });
+    expect(decideContact(input({ now: at("2026-11-25T22:00:00Z"), ...reply }))).toEqual({
+      action: "hold",
+      until: at("2026-11-26T09:00:00Z"),
+      reason: "quiet hours",
+    });
+    expect(decideContact(input({ now, ...reply, optedOut: true }))).toEqual({
+      action: "suppress",
+      reason: "opted out",
+    });
+    expect(classOf("FEEDBACK_REPLY")).toBe("reply");
+    expect(NUDGE_KINDS).not.toContain("FEEDBACK_REPLY");
   });
 
   it("counts only the 7 days before now", () => {

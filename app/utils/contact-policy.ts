@@ -36,6 +36,11 @@ export type ContactInput = {
   transactional: boolean;
   /** Work email for someone's role (the organiser digest): no cap, no quiet hours. */
   service?: boolean;
+  /**
+   * A personal answer to something the person sent (an organiser's reply): outside the weekly
+   * cap, which is for nudges, but still held in quiet hours and stopped by an opt-out.
+   */
+  reply?: boolean;
   /** IANA timezone; an unknown or missing one falls back to Europe/London. */
   person: { timezone: string | null };
   optedOut: boolean;
@@ -83,7 +88,7 @@ export function suppressionWords(reason: string): string {
   return SUPPRESSION_WORDS[reason] ?? reason.toLowerCase().replaceAll("_", " ");
 }
 
-export type MessageClass = "nudge" | "service" | "transactional";
+export type MessageClass = "nudge" | "reply" | "service" | "transactional";
 
 /**
  * Per kind: its class, and when it goes stale (a hold past that point suppresses it instead).
@@ -94,6 +99,10 @@ export type MessageClass = "nudge" | "service" | "transactional";
  * - OVERDUE: stale two days after it was written.
  * - REENGAGE: stale a day after it was written; it is tried again on a later run.
  * - ORGANISER_DIGEST: a service message, stale two days after it was written.
+ * - FEEDBACK_REPLY: an organiser's answer to what the person wrote; not a nudge, so the cap
+ *   neither holds it nor counts it, but quiet hours and opt-outs apply; never stale.
+ * - CAMPAIGN_UPDATE: news to many people at once, so a nudge like any other: held by the cap and
+ *   counted against it.
  */
 export const KIND_RULES: Record<
   string,
@@ -108,6 +117,8 @@ export const KIND_RULES: Record<
   ORGANISER_DIGEST: { class: "service", stale: { afterCreatedMs: 2 * DAY_MS } },
   SIGN_IN_LINK: { class: "transactional", stale: "never" },
   SIGN_IN_CODE: { class: "transactional", stale: "never" },
+  FEEDBACK_REPLY: { class: "reply", stale: "never" },
+  CAMPAIGN_UPDATE: { class: "nudge", stale: "never" },
 };
 
 /** Kinds that count against the weekly cap. */
@@ -161,11 +172,13 @@ export function decideContact(input: ContactInput): ContactDecision {
 
   let until: Date | null = null;
   let reason: string | null = null;
-  const capFree = capFreeAt({
-    now,
-    sentInWindow: input.sentInWindow,
-    weeklyCap: input.weeklyCap,
-  });
+  const capFree = input.reply
+    ? null
+    : capFreeAt({
+        now,
+        sentInWindow: input.sentInWindow,
+        weeklyCap: input.weeklyCap,
+      });
   if (capFree === "never") return { action: "suppress", reason: REASONS.weeklyLimit };
   if (capFree) {
     until = capFree;

@@ -101,6 +101,7 @@ function contactInput(message: MessageForDelivery, facts: ContactFacts, now: Dat
     channel: message.channel,
     transactional: messageClass === "transactional",
     service: messageClass === "service",
+    reply: messageClass === "reply",
     person: {
       timezone: message.user?.timezone ?? organisation?.timezone ?? env.DEFAULT_TIMEZONE,
     },

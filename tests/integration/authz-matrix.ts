@@ -164,6 +164,14 @@ export const MATRIX: Record<string, MatrixEntry> = {
   },
   "routes/account_.deleted": { path: () => "/account/deleted", get: every(200) },
   "routes/privacy": { path: () => "/privacy", get: every(200) },
+  // Public outcomes: the world's campaign hasn't been made public, so it isn't there for anyone.
+  // public-outcomes.test.ts turns it on and expects 200 for all six.
+  "routes/p.$slug._index": { path: (w) => `/p/${w.campaign.slug}`, get: every(404) },
+  "routes/p.$slug.outcomes[.]json": {
+    path: (w) => `/p/${w.campaign.slug}/outcomes.json`,
+    get: every(404),
+  },
+  "routes/p.$slug.areas[.]csv": { path: (w) => `/p/${w.campaign.slug}/areas.csv`, get: every(404) },
   "routes/tasks.$id._index": { path: (w) => `/tasks/${w.openAssignmentId}`, get: OWN_ASSIGNMENT },
   "routes/tasks.$id.report": {
     path: (w) => `/tasks/${w.openAssignmentId}/report`,
@@ -230,6 +238,31 @@ export const MATRIX: Record<string, MatrixEntry> = {
   "routes/org.campaigns.$campaignId.poster": {
     path: (w) => `${campaignPath(w)}/poster`,
     get: ORGANISERS_OF_A,
+  },
+  "routes/org.campaigns.$campaignId.public": {
+    path: (w) => `${campaignPath(w)}/public`,
+    get: ORGANISERS_OF_A,
+    post: { form: () => ({ public: "on" }), expect: ORGANISERS_OF_A_WRITE },
+  },
+  "routes/org.campaigns.$campaignId.inbox._index": {
+    path: (w) => `${campaignPath(w)}/inbox`,
+    get: ORGANISERS_OF_A,
+  },
+  // The world's report has feedback ("Most people were out."), so it is an inbox item.
+  "routes/org.campaigns.$campaignId.inbox.$itemId": {
+    path: (w) => `${campaignPath(w)}/inbox/${w.reportedAssignmentId}`,
+    get: ORGANISERS_OF_A,
+    post: { form: () => ({ intent: "add-tag", tag: "leaflets" }), expect: ORGANISERS_OF_A_WRITE },
+  },
+  "routes/org.campaigns.$campaignId.updates._index": {
+    path: (w) => `${campaignPath(w)}/updates`,
+    get: ORGANISERS_OF_A,
+  },
+  // "filter" only refilters the form: nothing is written, whoever may see the page may post it.
+  "routes/org.campaigns.$campaignId.updates.new": {
+    path: (w) => `${campaignPath(w)}/updates/new`,
+    get: ORGANISERS_OF_A,
+    post: { form: () => ({ intent: "filter" }), expect: ORGANISERS_OF_A },
   },
   "routes/org.campaigns.$campaignId.reports": {
     path: (w) => `${campaignPath(w)}/reports`,

@@ -128,6 +128,15 @@ describe("delete my account", { timeout: 60_000 }, () => {
     });
     expect(waiting).toBeGreaterThan(0);
 
+    // An organiser answered their skip reason, quoting it.
+    const skipped = await db.assignment.findFirstOrThrow({
+      select: { id: true },
+      where: { userId: person.userId, status: "SKIPPED" },
+    });
+    await db.feedbackHandling.create({
+      data: { assignmentId: skipped.id, reply: `About "${person.words.skipReason}": thank you.` },
+    });
+
     // A count of their recent reports, kept by the rate limiter under their id.
     const limitKey = `report_user:${person.userId}`;
     await db.$executeRaw`INSERT INTO rate_limits (key, points, expire)

@@ -1,0 +1,111 @@
+import { randomBytes } from "node:crypto";
+import { expect, test, type CapturedMail, type ReadMail } from "./fixtures";
+import { createOrganiser, signIn } from "./helpers";
+
+/**
+ * The organiser inbox: a volunteer reports with a note for the organisers; an organiser finds it
+ * among the unanswered items and replies; the reply reaches the volunteer by email (through the
+ * outbox and the job worker) and on their own page.
+ */
+
+/** The newest mail to `to` whose subject matches, waiting for it: other mails come first. */
+async function mailWithSubject(
+  readMail: ReadMail,
+  to: string,
+  subject: RegExp,
+  since: number,
+): Promise<CapturedMail> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const mail = await readMail(to, { since, timeoutMs: 30_000 });
+    if (subject.test(mail.subject)) return mail;
+    if (Date.now() > deadline) throw new Error(`No mail "${subject}" to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+test("a volunteer's feedback gets a personal reply, by email and on their page", async ({
+  page,
+  browser,
+  db,
+  readMail,
+}) => {
+  test.slow(true, "two people, and every page load is checked with axe");
+  const name = `Ines${randomBytes(3).toString("hex")}`;
+  const email = `${name.toLowerCase()}@example.org`;
+  const feedback = `The gate on Elm Road is broken (${name}).`;
+
+  // The volunteer, on their phone (or desktop), joins and reports back with a note.
+  await page.goto("/join/warmer-homes");
+  await page.getByLabel("Your first name").fill(name);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Postcode").fill("ls6 1aa");
+  await page.getByLabel("By email", { exact: true }).check();
+  await page.getByRole("button", { name: "Join and get my first task" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Knock on 20 doors" })).toBeVisible();
+  await page.getByRole("link", { name: "Report back" }).click();
+  await page.getByLabel("How many doors did you knock on?").fill("12");
+  await page.getByLabel("It went well").check();
+  await page
+    .getByRole("group", { name: /Would you lead a small team/ })
+    .getByLabel("No")
+    .check();
+  await page.getByLabel("Anything you want the organisers to know?").fill(feedback);
+  await page.getByRole("button", { name: "Send my report" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Thank you!" })).toBeVisible();
+
+  // An organiser of the campaign's organisation opens the inbox and filters to unanswered.
+  const { rows } = await db.query(
+    `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
+  );
+  const campaignId = String(rows[0]?.id);
+  const organiser = await createOrganiser(db, { organisationId: String(rows[0]?.organisationId) });
+  const desk = await browser.newContext();
+  const org = await desk.newPage();
+  await signIn(org, readMail, organiser.email);
+  await org.goto(`/org/campaigns/${campaignId}`);
+  await org.getByRole("link", { name: "Open the inbox" }).click();
+  await expect(org.getByRole("heading", { level: 1, name: /^Inbox: / })).toBeVisible();
+  await org.getByLabel("Waiting for an answer only").check();
+  await org.getByRole("button", { name: "Show" }).click();
+  await expect(org).toHaveURL(/[?&]unanswered=1/);
+  await expect(org.getByText("Waiting for an answer", { exact: true }).first()).toBeVisible();
+  const card = org.locator(".card", { hasText: feedback });
+  await expect(card).toContainText("Waiting for an answer");
+  await card.getByRole("link", { name: /^Open/ }).click();
+  await expect(
+    org.getByRole("heading", { level: 1, name: "Report: Knock on 20 doors" }),
+  ).toBeVisible();
+
+  // An empty reply is refused with a message, and nothing is sent.
+  await org.getByRole("button", { name: "Send reply" }).click();
+  await expect(org.getByRole("heading", { name: "There is a problem" })).toBeVisible();
+  await expect(org.getByLabel("Your reply")).toHaveAttribute("aria-invalid", "true");
+
+  const reply = `Thank you ${name}, we've told the council about the gate.`;
+  const beforeReply = Date.now();
+  await org.getByLabel("Your reply").fill(reply);
+  await org.getByRole("button", { name: "Send reply" }).click();
+  await expect(org.getByRole("status")).toContainText("Reply sent");
+  await expect(org.getByText(reply)).toBeVisible();
+
+  // Answered now: it has left the unanswered view.
+  await org.getByRole("link", { name: "Back to the inbox" }).click();
+  await expect(org).toHaveURL(/[?&]unanswered=1/);
+  await expect(org.locator(".card", { hasText: feedback })).toHaveCount(0);
+  await desk.close();
+
+  // The email, sent by the job worker through the contact policy.
+  const mail = await mailWithSubject(readMail, email, /replied to you$/, beforeReply);
+  expect(mail.text).toContain(reply);
+  expect(mail.text).toContain(feedback);
+  const link = /(https?:\/\/\S+\/me#replies)/.exec(mail.text)?.[1];
+  expect(link).toBeTruthy();
+
+  // The volunteer follows the link and sees the reply on their page.
+  const url = new URL(link ?? "");
+  await page.goto(url.pathname + url.hash);
+  await expect(page.getByRole("heading", { name: "Replies to you" })).toBeVisible();
+  await expect(page.getByText(reply)).toBeVisible();
+  await expect(page.getByText(`You said: ${feedback}`)).toBeVisible();
+});

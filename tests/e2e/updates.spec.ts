@@ -1,0 +1,128 @@
+import { randomBytes } from "node:crypto";
+import type { Page } from "@playwright/test";
+import { expect, test, type CapturedMail, type ReadMail } from "./fixtures";
+import { createOrganiser, signIn } from "./helpers";
+
+/**
+ * "You said, we did": an organiser writes an update that links one volunteer's report; it goes to
+ * that volunteer only (by email, through the outbox, the worker and the contact policy) and shows
+ * on their page; another volunteer of the campaign who also reported gets nothing.
+ */
+
+async function mailWithSubject(
+  readMail: ReadMail,
+  to: string,
+  subject: RegExp,
+  since: number,
+): Promise<CapturedMail> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const mail = await readMail(to, { since, timeoutMs: 30_000 });
+    if (subject.test(mail.subject)) return mail;
+    if (Date.now() > deadline) throw new Error(`No mail "${subject}" to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+async function joinAndReport(page: Page, name: string, feedback: string) {
+  await page.goto("/join/warmer-homes");
+  await page.getByLabel("Your first name").fill(name);
+  await page.getByLabel("Email address").fill(`${name.toLowerCase()}@example.org`);
+  await page.getByLabel("Postcode").fill("ls6 1aa");
+  await page.getByLabel("By email", { exact: true }).check();
+  await page.getByRole("button", { name: "Join and get my first task" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Knock on 20 doors" })).toBeVisible();
+  await page.getByRole("link", { name: "Report back" }).click();
+  await page.getByLabel("How many doors did you knock on?").fill("12");
+  await page.getByLabel("It went well").check();
+  await page
+    .getByRole("group", { name: /Would you lead a small team/ })
+    .getByLabel("No")
+    .check();
+  await page.getByLabel("Anything you want the organisers to know?").fill(feedback);
+  await page.getByRole("button", { name: "Send my report" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Thank you!" })).toBeVisible();
+}
+
+test("a 'you said, we did' update reaches only the volunteer whose report it links", async ({
+  page,
+  browser,
+  db,
+  readMail,
+}) => {
+  test.slow(true, "three people, and every page load is checked with axe");
+  const tag = randomBytes(3).toString("hex");
+  const name = `Una${tag}`;
+  const email = `${name.toLowerCase()}@example.org`;
+  const feedback = `The bus stop on Elm Road has no shelter (${name}).`;
+  const otherName = `Otto${tag}`;
+  const otherFeedback = `We need more leaflets (${otherName}).`;
+
+  await joinAndReport(page, name, feedback);
+  const otherContext = await browser.newContext();
+  const other = await otherContext.newPage();
+  await joinAndReport(other, otherName, otherFeedback);
+
+  const { rows } = await db.query(
+    `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
+  );
+  const campaignId = String(rows[0]?.id);
+  const organiser = await createOrganiser(db, { organisationId: String(rows[0]?.organisationId) });
+  const desk = await browser.newContext();
+  const org = await desk.newPage();
+  await signIn(org, readMail, organiser.email);
+  await org.goto(`/org/campaigns/${campaignId}`);
+  await org.getByRole("link", { name: "Send an update" }).click();
+  await expect(org.getByRole("heading", { level: 1, name: /^Updates: / })).toBeVisible();
+  await org.getByRole("link", { name: "Write an update" }).click();
+  await expect(org.getByRole("heading", { level: 1, name: /^New update: / })).toBeVisible();
+
+  // Sending without a title is refused, with the problem listed at the top.
+  await org.getByRole("button", { name: "See who gets it" }).click();
+  await expect(org.getByRole("heading", { name: "There is a problem" })).toBeVisible();
+  await expect(org.getByLabel("Title")).toHaveAttribute("aria-invalid", "true");
+
+  const title = `A shelter for Elm Road ${tag}`;
+  await org.getByLabel("Title").fill(title);
+  await org.getByLabel("What you want to tell people").fill("The council puts it up in **March**.");
+  await org.getByLabel(/^You said, we did/).check();
+  await org.getByLabel("Search what they said").fill(name);
+  await org.getByRole("button", { name: "Find contributions" }).click();
+  await expect(org.getByText(/^1 contribution,/)).toBeVisible();
+  await org.getByRole("checkbox", { name: new RegExp(feedback.replace(/[()]/g, "\\$&")) }).check();
+  await org.getByRole("button", { name: "See who gets it" }).click();
+
+  await expect(org.getByRole("heading", { level: 1, name: "Check before you send" })).toBeVisible();
+  await expect(org.getByRole("status")).toContainText("1 person");
+  const sample = org.getByRole("list", { name: "Some of them" });
+  await expect(sample.getByRole("listitem")).toHaveCount(1);
+  await expect(sample).toContainText(`${name}, LS6`);
+  const beforeSend = Date.now();
+  await org.getByRole("button", { name: "Send to 1 person" }).click();
+  await expect(org.getByRole("status")).toContainText("Update sent to 1 person");
+  await expect(org.getByRole("heading", { level: 3, name: title })).toBeVisible();
+  await desk.close();
+
+  // The email, sent by the job worker through the contact policy.
+  const mail = await mailWithSubject(readMail, email, new RegExp(`${title}$`), beforeSend);
+  expect(mail.text).toContain(feedback);
+  expect(mail.text).toContain("The council puts it up in March.");
+
+  // The volunteer sees it on their page, with what they said.
+  await page.goto("/me");
+  await expect(page.getByRole("heading", { level: 2, name: "Updates" })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 3, name: title })).toBeVisible();
+  await expect(page.getByText(`You said (Knock on 20 doors): ${feedback}`)).toBeVisible();
+
+  // The other volunteer has no update, and nothing was queued for them.
+  await other.goto("/me");
+  await expect(other.getByRole("heading", { level: 1 })).toBeVisible();
+  await expect(other.getByText(title)).toHaveCount(0);
+  const queued = await db.query(
+    `SELECT count(*)::int AS n FROM "Message" m JOIN "User" u ON u.id = m."userId"
+     WHERE m.kind = 'CAMPAIGN_UPDATE' AND u.email = $1`,
+    [`${otherName.toLowerCase()}@example.org`],
+  );
+  expect(queued.rows[0]?.n).toBe(0);
+  await otherContext.close();
+});
