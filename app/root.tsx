@@ -133,7 +133,9 @@ function Shell({
           <div className="wrap">
             <p>Onward helps people act together, and shows what their actions achieve.</p>
             <p>
-              <Link to="/privacy">How we use your data</Link>
+              <Link className="standalone-link" to="/privacy">
+                How we use your data
+              </Link>
             </p>
           </div>
         </footer>

@@ -271,7 +271,9 @@ export default function Account() {
             (a file with everything we hold about you)
           </li>
           <li>
-            <Link to="/account/delete">Delete your account</Link>
+            <Link className="standalone-link" to="/account/delete">
+              Delete your account
+            </Link>
           </li>
         </ul>
       </section>

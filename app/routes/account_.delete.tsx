@@ -41,7 +41,9 @@ export default function DeleteAccount() {
   return (
     <>
       <p>
-        <Link to="/account">Back to your account</Link>
+        <Link className="standalone-link" to="/account">
+          Back to your account
+        </Link>
       </p>
       <h1>Delete your account</h1>
       <ErrorSummary errors={errors} />

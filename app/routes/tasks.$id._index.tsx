@@ -110,7 +110,9 @@ export default function TaskPage() {
             </p>
           ) : (
             <p>
-              <Link to="/me">See all your tasks</Link>
+              <Link className="standalone-link" to="/me">
+                See all your tasks
+              </Link>
             </p>
           )}
         </div>

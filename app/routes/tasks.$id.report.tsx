@@ -93,7 +93,9 @@ export default function ReportBack() {
   return (
     <>
       <p>
-        <Link to={`/tasks/${id}`}>Back to the task</Link>
+        <Link className="standalone-link" to={`/tasks/${id}`}>
+          Back to the task
+        </Link>
       </p>
       <h1>Report back</h1>
       <p className="lead">{title}</p>

@@ -69,7 +69,9 @@ export default function Skip() {
   return (
     <>
       <p>
-        <Link to={`/tasks/${id}`}>Back to the task</Link>
+        <Link className="standalone-link" to={`/tasks/${id}`}>
+          Back to the task
+        </Link>
       </p>
       <h1>I can't do this task</h1>
       <p className="lead">{title}</p>

@@ -81,7 +81,9 @@ export default function Thanks() {
         </section>
       )}
       <p>
-        <Link to="/me">See all your tasks</Link>
+        <Link className="standalone-link" to="/me">
+          See all your tasks
+        </Link>
       </p>
     </>
   );
