@@ -148,6 +148,13 @@ export function createApp({
     // bigger, or streamed without saying how big, is refused before it is read.
     const length = Number(req.get("content-length") ?? NaN);
     if (Number.isFinite(length) && length <= FORM_BODY_LIMIT) return next();
+    // The body is thrown away as it arrives, so the sender finishes its upload and reads our
+    // answer instead of waiting on a connection nobody reads; past a bound the connection is cut.
+    let discarded = 0;
+    req.on("data", (chunk: Buffer) => {
+      discarded += chunk.length;
+      if (discarded > DISCARD_LIMIT) req.socket.destroy();
+    });
     res
       .status(Number.isFinite(length) ? 413 : 411)
       .set("Connection", "close")
@@ -188,6 +195,9 @@ export function createApp({
 
 /** The largest form body a page may post (bytes). */
 export const FORM_BODY_LIMIT = 256 * 1024;
+
+/** How much of a refused body is read and thrown away before the connection is cut (bytes). */
+const DISCARD_LIMIT = 8 * 1024 * 1024;
 
 function refererOrigin(referer: string | undefined) {
   if (!referer) return null;
