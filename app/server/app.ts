@@ -129,6 +129,23 @@ export function createApp({
     next();
   });
 
+  // A request answered without its body being read (refused as too big, forbidden, ...) has the
+  // rest of its body read and thrown away, so the sender finishes its upload and reads our answer
+  // instead of waiting on a connection nobody reads; past a bound the connection is cut.
+  app.use((req, res, next) => {
+    if (req.method === "GET" || req.method === "HEAD") return next();
+    res.on("finish", () => {
+      if (req.complete) return;
+      let discarded = 0;
+      req.on("data", (chunk: Buffer) => {
+        discarded += chunk.length;
+        if (discarded > DISCARD_LIMIT) req.socket.destroy();
+      });
+      req.resume();
+    });
+    next();
+  });
+
   // Onward's forms post as application/x-www-form-urlencoded (browsers, Remix's <Form> and the
   // offline queue alike; nothing uploads files). Anything else would make the action's
   // request.formData() throw, so it is refused here with a message instead of a 500. Webhooks and
@@ -148,13 +165,6 @@ export function createApp({
     // bigger, or streamed without saying how big, is refused before it is read.
     const length = Number(req.get("content-length") ?? NaN);
     if (Number.isFinite(length) && length <= FORM_BODY_LIMIT) return next();
-    // The body is thrown away as it arrives, so the sender finishes its upload and reads our
-    // answer instead of waiting on a connection nobody reads; past a bound the connection is cut.
-    let discarded = 0;
-    req.on("data", (chunk: Buffer) => {
-      discarded += chunk.length;
-      if (discarded > DISCARD_LIMIT) req.socket.destroy();
-    });
     res
       .status(Number.isFinite(length) ? 413 : 411)
       .set("Connection", "close")
