@@ -106,7 +106,8 @@ test("a 'you said, we did' update reaches only the volunteer whose report it lin
   // The email, sent by the job worker through the contact policy.
   const mail = await mailWithSubject(readMail, email, new RegExp(`${title}$`), beforeSend);
   expect(mail.text).toContain(feedback);
-  expect(mail.text).toContain("The council puts it up in March.");
+  // The email carries the words as typed; /me renders their Markdown.
+  expect(mail.text).toContain("The council puts it up in **March**.");
 
   // The volunteer sees it on their page, with what they said.
   await page.goto("/me");
