@@ -1,6 +1,7 @@
 import {
   markMessageHeld,
   markMessageSuppressed,
+  type ContactFacts,
   type MessageForDelivery,
 } from "~/models/message.server.ts";
 import { getContactFacts } from "~/models/nudge.server.ts";
@@ -38,34 +39,49 @@ export async function loadContactInput({
   message: MessageForDelivery;
   now: Date;
 }): Promise<ContactInput> {
-  const env = getEnv();
-  const messageClass = classOf(message.kind);
-  const { newestConsent, suppression, sentInWindow } = await getContactFacts({
+  const facts = await getContactFacts({
     tx,
     userId: message.userId,
     channel: message.channel,
     address: message.toAddress,
     now,
-    kinds: messageClass === "nudge" && message.userId ? NUDGE_KINDS : [],
+    kinds: classOf(message.kind) === "nudge" && message.userId ? NUDGE_KINDS : [],
     exceptKey: nudgeKey(message.dedupeKey),
   });
+  return contactInputFor({ message, facts, now });
+}
+
+/**
+ * The contact policy's input for a message, from the facts read about its person (by
+ * loadContactInput, or by the delivery claim under the person's contact lock). The one place
+ * that fills in the organisation's and the deployment's defaults.
+ */
+export function contactInputFor({
+  message,
+  facts,
+  now,
+}: {
+  message: MessageForDelivery;
+  facts: ContactFacts;
+  now: Date;
+}): ContactInput {
+  const env = getEnv();
+  const messageClass = classOf(message.kind);
   const organisation = message.organisation;
   return {
     now,
     channel: message.channel,
-    transactional: messageClass === "transactional",
-    service: messageClass === "service",
-    reply: messageClass === "reply",
+    messageClass,
     person: {
       timezone: message.user?.timezone ?? organisation?.timezone ?? env.DEFAULT_TIMEZONE,
     },
-    optedOut: isOptedOut({ newestConsent, messageClass }),
-    suppressed: suppression,
+    optedOut: isOptedOut({ newestConsent: facts.newestConsent, messageClass }),
+    suppressed: facts.suppression,
     quietHours: {
       start: organisation?.quietStart ?? env.QUIET_HOURS_START,
       end: organisation?.quietEnd ?? env.QUIET_HOURS_END,
     },
-    sentInWindow,
+    sentInWindow: messageClass === "nudge" ? facts.sentInWindow : [],
     weeklyCap: organisation?.weeklyCap ?? 3,
     staleAt: staleAtFor(message.kind, {
       createdAt: message.createdAt,

@@ -18,7 +18,7 @@ function input(overrides: Partial<ContactInput> = {}): ContactInput {
   return {
     now: at("2026-11-25T12:00:00Z"),
     channel: "EMAIL",
-    transactional: false,
+    messageClass: "nudge",
     person: { timezone: "Europe/London" },
     optedOut: false,
     suppressed: null,
@@ -230,7 +230,7 @@ describe("the weekly cap", () => {
   });
 
   it("an organiser's reply is outside the cap, but waits out quiet hours and respects an opt-out", () => {
-    const reply = { reply: true, sentInWindow: sent, weeklyCap: 0 };
+    const reply = { messageClass: "reply" as const, sentInWindow: sent, weeklyCap: 0 };
     expect(decideContact(input({ now, ...reply }))).toEqual({ action: "send" });
     expect(decideContact(input({ now: at("2026-11-25T22:00:00Z"), ...reply }))).toEqual({
       action: "hold",
@@ -347,10 +347,12 @@ describe("transactional and service messages", () => {
   };
 
   it("a sign-in message ignores quiet hours and the cap, and an unsubscribe from nudges", () => {
-    expect(decideContact(input({ ...busy, transactional: true }))).toEqual({ action: "send" });
+    expect(decideContact(input({ ...busy, messageClass: "transactional" }))).toEqual({
+      action: "send",
+    });
     expect(
       decideContact(
-        input({ ...busy, transactional: true, suppressed: { reason: "UNSUBSCRIBED" } }),
+        input({ ...busy, messageClass: "transactional", suppressed: { reason: "UNSUBSCRIBED" } }),
       ),
     ).toEqual({ action: "send" });
   });
@@ -358,14 +360,16 @@ describe("transactional and service messages", () => {
   it("…but not a STOP, a bounce or a deleted account", () => {
     for (const reason of ["SMS_STOP", "BOUNCE", "ACCOUNT_DELETED"]) {
       expect(
-        decideContact(input({ ...busy, transactional: true, suppressed: { reason } })),
+        decideContact(input({ ...busy, messageClass: "transactional", suppressed: { reason } })),
       ).toMatchObject({ action: "suppress" });
     }
   });
 
   it("the organiser digest ignores quiet hours and the cap but not an opt-out", () => {
-    expect(decideContact(input({ ...busy, service: true }))).toEqual({ action: "send" });
-    expect(decideContact(input({ ...busy, service: true, optedOut: true }))).toMatchObject({
+    expect(decideContact(input({ ...busy, messageClass: "service" }))).toEqual({ action: "send" });
+    expect(
+      decideContact(input({ ...busy, messageClass: "service", optedOut: true })),
+    ).toMatchObject({
       action: "suppress",
     });
   });

@@ -33,14 +33,8 @@ export type ContactDecision =
 export type ContactInput = {
   now: Date;
   channel: ContactChannel;
-  transactional: boolean;
-  /** Work email for someone's role (the organiser digest): no cap, no quiet hours. */
-  service?: boolean;
-  /**
-   * A personal answer to something the person sent (an organiser's reply): outside the weekly
-   * cap, which is for nudges, but still held in quiet hours and stopped by an opt-out.
-   */
-  reply?: boolean;
+  /** What the message is (see MessageClass and KIND_RULES): it decides which rules apply. */
+  messageClass: MessageClass;
   /** IANA timezone; an unknown or missing one falls back to Europe/London. */
   person: { timezone: string | null };
   optedOut: boolean;
@@ -88,6 +82,13 @@ export function suppressionWords(reason: string): string {
   return SUPPRESSION_WORDS[reason] ?? reason.toLowerCase().replaceAll("_", " ");
 }
 
+/**
+ * - nudge: every rule applies, and it counts against the weekly cap.
+ * - reply: a personal answer to something the person sent (an organiser's reply): outside the
+ *   weekly cap, which is for nudges, but still held in quiet hours and stopped by an opt-out.
+ * - service: work email for someone's role (the organiser digest): no cap, no quiet hours.
+ * - transactional: a sign-in link or code the person asked for: only a hard suppression stops it.
+ */
 export type MessageClass = "nudge" | "reply" | "service" | "transactional";
 
 /**
@@ -103,6 +104,8 @@ export type MessageClass = "nudge" | "reply" | "service" | "transactional";
  *   neither holds it nor counts it, but quiet hours and opt-outs apply; never stale.
  * - CAMPAIGN_UPDATE: news to many people at once, so a nudge like any other: held by the cap and
  *   counted against it.
+ * - TEAM_NUDGE: a team lead's message to their team ("shall we go out on Saturday?"): a nudge,
+ *   stale two days after it was written.
  */
 export const KIND_RULES: Record<
   string,
@@ -119,6 +122,7 @@ export const KIND_RULES: Record<
   SIGN_IN_CODE: { class: "transactional", stale: "never" },
   FEEDBACK_REPLY: { class: "reply", stale: "never" },
   CAMPAIGN_UPDATE: { class: "nudge", stale: "never" },
+  TEAM_NUDGE: { class: "nudge", stale: { afterCreatedMs: 2 * DAY_MS } },
 };
 
 /** Kinds that count against the weekly cap. */
@@ -158,7 +162,8 @@ export function isOptedOut({
 }
 
 export function decideContact(input: ContactInput): ContactDecision {
-  const { now, transactional } = input;
+  const { now, messageClass } = input;
+  const transactional = messageClass === "transactional";
   if (input.suppressed && (!transactional || HARD_SUPPRESSIONS.has(input.suppressed.reason))) {
     return { action: "suppress", reason: suppressionWords(input.suppressed.reason) };
   }
@@ -168,17 +173,18 @@ export function decideContact(input: ContactInput): ContactDecision {
   if (staleAt && now.getTime() >= staleAt.getTime()) {
     return { action: "suppress", reason: REASONS.stale };
   }
-  if (input.service) return { action: "send" };
+  if (messageClass === "service") return { action: "send" };
 
   let until: Date | null = null;
   let reason: string | null = null;
-  const capFree = input.reply
-    ? null
-    : capFreeAt({
-        now,
-        sentInWindow: input.sentInWindow,
-        weeklyCap: input.weeklyCap,
-      });
+  const capFree =
+    messageClass === "reply"
+      ? null
+      : capFreeAt({
+          now,
+          sentInWindow: input.sentInWindow,
+          weeklyCap: input.weeklyCap,
+        });
   if (capFree === "never") return { action: "suppress", reason: REASONS.weeklyLimit };
   if (capFree) {
     until = capFree;

@@ -9,18 +9,10 @@ import {
   type MessageForDelivery,
   type SendingOutcome,
 } from "~/models/message.server.ts";
-import {
-  classOf,
-  decideContact,
-  isOptedOut,
-  NUDGE_KINDS,
-  staleAtFor,
-  type ContactDecision,
-  type ContactInput,
-} from "~/utils/contact-policy.ts";
+import { decideContact, NUDGE_KINDS, type ContactDecision } from "~/utils/contact-policy.ts";
+import { contactInputFor } from "~/utils/contact-policy.server.ts";
 import { db, pool as appPool } from "~/utils/db.server.ts";
 import { sendEmail } from "~/utils/email.server.ts";
-import { getEnv } from "~/utils/env.server.ts";
 import { addDeliveryJob } from "~/utils/jobs.server.ts";
 import { renderMessage, type RenderedMessage } from "~/utils/nudge-content.server.ts";
 import { sendSms } from "~/utils/sms.server.ts";
@@ -85,39 +77,6 @@ function staleFact(
     return "back in action";
   }
   return null;
-}
-
-/**
- * The contact policy's input for a claimed message, from the facts the claim read under the
- * person's contact lock. As contact-policy.server.ts loadContactInput builds it, without its
- * query: the claim has read the facts already.
- */
-function contactInput(message: MessageForDelivery, facts: ContactFacts, now: Date): ContactInput {
-  const env = getEnv();
-  const messageClass = classOf(message.kind);
-  const organisation = message.organisation;
-  return {
-    now,
-    channel: message.channel,
-    transactional: messageClass === "transactional",
-    service: messageClass === "service",
-    reply: messageClass === "reply",
-    person: {
-      timezone: message.user?.timezone ?? organisation?.timezone ?? env.DEFAULT_TIMEZONE,
-    },
-    optedOut: isOptedOut({ newestConsent: facts.newestConsent, messageClass }),
-    suppressed: facts.suppression,
-    quietHours: {
-      start: organisation?.quietStart ?? env.QUIET_HOURS_START,
-      end: organisation?.quietEnd ?? env.QUIET_HOURS_END,
-    },
-    sentInWindow: messageClass === "nudge" ? facts.sentInWindow : [],
-    weeklyCap: organisation?.weeklyCap ?? 3,
-    staleAt: staleAtFor(message.kind, {
-      createdAt: message.createdAt,
-      dueAt: message.assignment?.dueAt ?? null,
-    }),
-  };
 }
 
 async function send(message: MessageForDelivery, content: RenderedMessage) {
@@ -228,7 +187,7 @@ async function decideAndSend({
       outcome: { status: "SUPPRESSED", reason: fact },
     };
   }
-  const decision: ContactDecision = decideContact(contactInput(message, facts, now));
+  const decision: ContactDecision = decideContact(contactInputFor({ message, facts, now }));
   if (decision.action === "hold") {
     return {
       result: { outcome: "held", until: decision.until, reason: decision.reason },
