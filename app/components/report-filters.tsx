@@ -1,4 +1,5 @@
 import { Form, Link } from "@remix-run/react";
+import { FilterSelect, taskOptions } from "~/components/filter-select";
 import { CHANNELS, filtersToSearch, type ReportFilters } from "~/reports/filters.ts";
 
 export const CHANNEL_WORDS = { EMAIL: "Email", SMS: "Text", BOTH: "Email and text" } as const;
@@ -89,17 +90,14 @@ export function ReportFilterForm({
           </select>
         </div>
         {tasks ? (
-          <div className="field">
-            <label htmlFor="filter-task">Task</label>
-            <select id="filter-task" name="task" defaultValue={filters.taskId ?? ""}>
-              <option value="">Every task</option>
-              {tasks.map((task) => (
-                <option key={task.id} value={task.id}>
-                  {task.title}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect
+            id="filter-task"
+            name="task"
+            label="Task"
+            anyLabel="Every task"
+            defaultValue={filters.taskId}
+            options={taskOptions(tasks)}
+          />
         ) : null}
       </div>
       <div className="actions">

@@ -635,3 +635,31 @@ export async function getCampaignPoster({
     where: { id: campaignId },
   });
 }
+
+/**
+ * What a campaign's filters offer: its tasks in ladder order (deleted ones too, since older reports
+ * and skips name them) and the areas (postcode districts) its volunteers live in now or reported
+ * from. The inbox, the update composer and its contribution picker all choose from these.
+ */
+export async function campaignFilterOptions(campaignId: string) {
+  const [tasks, areas] = await Promise.all([
+    db.task.findMany({
+      select: { id: true, currentVersion: { select: { title: true } } },
+      where: { campaignId },
+      orderBy: { position: "asc" },
+    }),
+    db.$queryRaw<Array<{ district: string }>>`
+      SELECT u.district FROM "CampaignParticipant" p JOIN "User" u ON u.id = p."userId"
+      WHERE p."campaignId" = ${campaignId} AND u."deletedAt" IS NULL AND u.district <> ''
+      UNION
+      SELECT r.district FROM "Report" r WHERE r."campaignId" = ${campaignId} AND r.district <> ''
+      ORDER BY 1`,
+  ]);
+  return {
+    tasks: tasks.map((task) => ({
+      id: task.id,
+      title: task.currentVersion?.title ?? "Untitled task",
+    })),
+    areas: areas.map((row) => row.district),
+  };
+}

@@ -2,7 +2,11 @@ import { createElement } from "react";
 import FeedbackReplyEmail, { feedbackReplySubject } from "../../emails/feedback-reply.tsx";
 import { Prisma, type FeedbackStatus } from "~/generated/prisma/client.ts";
 import { recordAuditEvents } from "~/models/audit.server.ts";
-import { NotFoundError, requireCampaignAccess } from "~/models/campaign.server.ts";
+import {
+  campaignFilterOptions,
+  NotFoundError,
+  requireCampaignAccess,
+} from "~/models/campaign.server.ts";
 import { ORGANISER_ROLES } from "~/models/membership.server.ts";
 import { channelsFor, queueMessages } from "~/models/message.server.ts";
 import { INBOX_PAGE_SIZE, MAX_TAGS, type InboxAction, type InboxFilters } from "~/schemas/inbox.ts";
@@ -178,7 +182,7 @@ export async function listInbox({
   await requireCampaignAccess({ actorId, campaignId });
   const offset = (filters.page - 1) * INBOX_PAGE_SIZE;
   const where = filterSql(filters);
-  const [campaign, rows, [count], median, tasks, areas] = await Promise.all([
+  const [campaign, rows, [count], median, options] = await Promise.all([
     db.campaign.findUniqueOrThrow({
       select: { id: true, title: true, organisation: { select: { timezone: true } } },
       where: { id: campaignId },
@@ -195,14 +199,7 @@ export async function listInbox({
       FROM (${itemsOf(campaignId)}) i
       WHERE ${where}`,
     getMedianResponse({ campaignId }),
-    db.task.findMany({
-      select: { id: true, currentVersion: { select: { title: true } } },
-      where: { campaignId },
-      orderBy: { position: "asc" },
-    }),
-    db.$queryRaw<Array<{ district: string }>>`
-      SELECT DISTINCT i.district FROM (${itemsOf(campaignId)}) i
-      WHERE i.district <> '' ORDER BY i.district`,
+    campaignFilterOptions(campaignId),
   ]);
   const total = count?.total ?? 0;
   return {
@@ -212,8 +209,7 @@ export async function listInbox({
     unanswered: count?.unanswered ?? 0,
     pages: Math.max(1, Math.ceil(total / INBOX_PAGE_SIZE)),
     median,
-    tasks: tasks.map((task) => ({ id: task.id, title: task.currentVersion?.title ?? "Untitled" })),
-    areas: areas.map((area) => area.district),
+    ...options,
   };
 }
 

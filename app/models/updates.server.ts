@@ -2,7 +2,7 @@ import { createElement } from "react";
 import CampaignUpdateEmail, { campaignUpdateSubject } from "../../emails/campaign-update.tsx";
 import { Prisma } from "~/generated/prisma/client.ts";
 import { recordAuditEvents } from "~/models/audit.server.ts";
-import { requireCampaignAccess } from "~/models/campaign.server.ts";
+import { campaignFilterOptions, requireCampaignAccess } from "~/models/campaign.server.ts";
 import { channelsFor, DELIVERY_JOB_MAX_ATTEMPTS } from "~/models/message.server.ts";
 import {
   PICKER_PAGE_SIZE,
@@ -13,7 +13,7 @@ import {
 import { db, type Tx } from "~/utils/db.server.ts";
 import { renderEmail } from "~/utils/email.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
-import { renderMarkdown } from "~/utils/markdown.server.ts";
+import { markdownToText, renderMarkdown } from "~/utils/markdown.server.ts";
 import { fitSms } from "~/utils/sms-text.ts";
 import { unsubscribeUrl } from "~/utils/unsubscribe.server.ts";
 
@@ -152,18 +152,9 @@ export async function getComposeOptions({
     u.name, (u.id IS NULL OR u."deletedAt" IS NOT NULL) AS deleted`;
   const joins = Prisma.sql`JOIN "TaskVersion" tv ON tv.id = r."taskVersionId"
     LEFT JOIN "User" u ON u.id = r."userId"`;
-  const [campaign, tasks, areas, rows, [count], picked] = await Promise.all([
+  const [campaign, options, rows, [count], picked] = await Promise.all([
     loadCampaign(db, campaignId),
-    db.task.findMany({
-      select: { id: true, currentVersion: { select: { title: true } } },
-      where: { campaignId },
-      orderBy: { position: "asc" },
-    }),
-    db.$queryRaw<Array<{ district: string }>>`
-      SELECT DISTINCT u.district FROM "User" u
-      WHERE u.district IS NOT NULL AND u.district <> '' AND u."deletedAt" IS NULL
-        AND EXISTS (SELECT 1 FROM "Assignment" a WHERE a."campaignId" = ${campaignId} AND a."userId" = u.id)
-      ORDER BY u.district`,
+    campaignFilterOptions(campaignId),
     db.$queryRaw<Row[]>`
       SELECT ${columns} FROM "Report" r ${joins}
       WHERE ${filter}
@@ -189,8 +180,7 @@ export async function getComposeOptions({
   });
   return {
     campaign,
-    tasks: tasks.map((task) => ({ id: task.id, title: task.currentVersion?.title ?? "Task" })),
-    areas: areas.map((row) => row.district),
+    ...options,
     contributions: rows.map(toItem),
     picked: picked.map(toItem),
     total,
@@ -356,7 +346,8 @@ export async function publishUpdate({
           organisation,
           campaign: campaign.title,
           title,
-          body,
+          // The pages show the organiser's Markdown formatted; an email shows it as plain words.
+          body: markdownToText(body),
           theySaid: youSaid ? THEY_SAID_MARK : null,
           link,
           unsubscribeLink: UNSUBSCRIBE_MARK,

@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useLoaderData } from "@remix-run/react";
+import { areaOptions, FilterSelect, taskOptions } from "~/components/filter-select";
 import { orNotFound } from "~/models/campaign.server.ts";
 import { listInbox } from "~/models/inbox.server.ts";
 import {
@@ -126,28 +127,22 @@ export default function CampaignInbox() {
               <label htmlFor="filter-feedback">Has feedback</label>
             </div>
           </div>
-          <div className="field">
-            <label htmlFor="filter-area">Area</label>
-            <select id="filter-area" name="area" defaultValue={filters.area ?? ""}>
-              <option value="">Every area</option>
-              {data.areas.map((area) => (
-                <option key={area} value={area}>
-                  {area}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor="filter-task">Task</label>
-            <select id="filter-task" name="task" defaultValue={filters.taskId ?? ""}>
-              <option value="">Every task</option>
-              {data.tasks.map((task) => (
-                <option key={task.id} value={task.id}>
-                  {task.title}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect
+            id="filter-area"
+            name="area"
+            label="Area"
+            anyLabel="Every area"
+            defaultValue={filters.area}
+            options={areaOptions(data.areas)}
+          />
+          <FilterSelect
+            id="filter-task"
+            name="task"
+            label="Task"
+            anyLabel="Every task"
+            defaultValue={filters.taskId}
+            options={taskOptions(data.tasks)}
+          />
         </div>
         <div className="actions">
           <button type="submit" className="button">

@@ -8,6 +8,7 @@ import {
   TextField,
   type FieldMeta,
 } from "~/components/ui/form";
+import { areaOptions, FilterSelect, taskOptions } from "~/components/filter-select";
 import { orNotFound } from "~/models/campaign.server.ts";
 import { getComposeOptions, previewAudience, publishUpdate } from "~/models/updates.server.ts";
 import {
@@ -326,13 +327,13 @@ export default function NewUpdate() {
             meta={field("area", errors, values.area)}
             label="Area"
             placeholder="Every area"
-            options={data.areas.map((area) => ({ value: area, label: area }))}
+            options={areaOptions(data.areas)}
           />
           <SelectField
             meta={field("task", errors, values.task)}
             label="Reached this task"
             placeholder="Any task"
-            options={data.tasks.map((task) => ({ value: task.id, label: task.title }))}
+            options={taskOptions(data.tasks)}
           />
           <SelectField
             meta={field("channel", errors, values.channel)}
@@ -372,28 +373,22 @@ export default function NewUpdate() {
               <label htmlFor="picker-q">Search what they said</label>
               <input id="picker-q" name="q" type="search" defaultValue={values.q} />
             </div>
-            <div className="field">
-              <label htmlFor="picker-task">Task</label>
-              <select id="picker-task" name="pickTask" defaultValue={values.pickTask}>
-                <option value="">Every task</option>
-                {data.tasks.map((task) => (
-                  <option key={task.id} value={task.id}>
-                    {task.title}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field">
-              <label htmlFor="picker-area">Area</label>
-              <select id="picker-area" name="pickArea" defaultValue={values.pickArea}>
-                <option value="">Every area</option>
-                {data.areas.map((area) => (
-                  <option key={area} value={area}>
-                    {area}
-                  </option>
-                ))}
-              </select>
-            </div>
+            <FilterSelect
+              id="picker-task"
+              name="pickTask"
+              label="Task"
+              anyLabel="Every task"
+              defaultValue={values.pickTask}
+              options={taskOptions(data.tasks)}
+            />
+            <FilterSelect
+              id="picker-area"
+              name="pickArea"
+              label="Area"
+              anyLabel="Every area"
+              defaultValue={values.pickArea}
+              options={areaOptions(data.areas)}
+            />
           </div>
           <div className="actions">
             <button type="submit" className="button secondary" name="intent" value="filter">
