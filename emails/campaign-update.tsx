@@ -6,7 +6,7 @@ export type CampaignUpdateEmailProps = {
   organisation: string;
   campaign: string;
   title: string;
-  /** The update's words as the organiser wrote them; shown as plain text paragraphs. */
+  /** The update's words as plain text (its Markdown flattened), in paragraphs. */
   body: string;
   /** For a "you said, we did" update: what the person told the organisers, shortened. */
   theySaid: string | null;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { reloadEnv } from "~/utils/env.server.ts";
-import { renderMarkdown } from "~/utils/markdown.server.ts";
+import { markdownToText, renderMarkdown } from "~/utils/markdown.server.ts";
 
 describe("renderMarkdown", () => {
   beforeAll(() => {
@@ -46,5 +46,32 @@ describe("renderMarkdown", () => {
     expect(html).toContain("<h3>Safety</h3>");
     expect(html).toContain("<h4>Kit</h4>");
     expect(html).not.toContain("<img");
+  });
+});
+
+describe("markdownToText", () => {
+  it("drops emphasis and code marks and keeps paragraphs apart", () => {
+    expect(markdownToText("The council puts it up in **March**.\n\nThanks, *all* of `you`.")).toBe(
+      "The council puts it up in March.\n\nThanks, all of you.",
+    );
+  });
+
+  it("keeps a link's address, once", () => {
+    expect(markdownToText("Read [the plan](https://example.org/plan) or https://example.org")).toBe(
+      "Read the plan (https://example.org/plan) or https://example.org",
+    );
+    expect(markdownToText("Write to <team@example.org>")).toBe("Write to team@example.org");
+  });
+
+  it("numbers and bullets list items, and flattens headings", () => {
+    expect(markdownToText("## Next\n\n- doors\n- stalls\n\n3. one\n4. two")).toBe(
+      "Next\n\n• doors\n\n• stalls\n\n3. one\n\n4. two",
+    );
+  });
+
+  it("leaves typed HTML as the words typed, for the email to escape", () => {
+    expect(markdownToText("<b>bold</b> & <script>x</script>")).toBe(
+      "<b>bold</b> & <script>x</script>",
+    );
   });
 });

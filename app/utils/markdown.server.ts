@@ -78,3 +78,78 @@ export function renderMarkdown(text: string): string {
   rendered.set(key, html);
   return html;
 }
+
+/**
+ * Organiser-written Markdown as plain text, for an email's paragraphs: emphasis and code marks go,
+ * a link keeps its address in brackets, list items start with a bullet or their number, and
+ * blocks are separated by a blank line. Raw HTML stays as the words it was typed as.
+ */
+export function markdownToText(text: string): string {
+  renderer ??= createRenderer();
+  const blocks: string[] = [];
+  const lists: Array<{ ordered: boolean; next: number }> = [];
+  let prefix = "";
+  for (const token of renderer.parse(text, {})) {
+    switch (token.type) {
+      case "bullet_list_open":
+        lists.push({ ordered: false, next: 1 });
+        break;
+      case "ordered_list_open":
+        lists.push({ ordered: true, next: Number(token.attrGet("start") ?? 1) });
+        break;
+      case "bullet_list_close":
+      case "ordered_list_close":
+        lists.pop();
+        break;
+      case "list_item_open": {
+        const list = lists.at(-1);
+        prefix = list?.ordered ? `${list.next++}. ` : "• ";
+        break;
+      }
+      case "inline": {
+        const words = inlineText(token.children ?? []).trim();
+        if (words) blocks.push(prefix + words);
+        prefix = "";
+        break;
+      }
+      case "fence":
+      case "code_block":
+      case "html_block": {
+        const words = token.content.trim();
+        if (words) blocks.push(prefix + words);
+        prefix = "";
+        break;
+      }
+    }
+  }
+  return blocks.join("\n\n");
+}
+
+function inlineText(children: Token[]): string {
+  let out = "";
+  const links: Array<{ href: string; from: number }> = [];
+  for (const child of children) {
+    switch (child.type) {
+      case "text":
+      case "code_inline":
+      case "html_inline":
+        out += child.content;
+        break;
+      case "softbreak":
+      case "hardbreak":
+        out += "\n";
+        break;
+      case "link_open":
+        links.push({ href: String(child.attrGet("href") ?? ""), from: out.length });
+        break;
+      case "link_close": {
+        const link = links.pop();
+        const label = link ? out.slice(link.from) : "";
+        const href = link?.href.replace(/^mailto:/i, "") ?? "";
+        if (href && label.trim() !== href) out += ` (${href})`;
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -342,8 +342,10 @@ describe("sending an update", () => {
     const mail = await smtp.waitForMail(w.v1.email, { timeoutMs: 5_000 });
     expect(mail.subject).toContain("More leaflets are coming");
     expect(mail.text).toContain("We ran out of leaflets.");
-    // The email carries the organiser's words as plain text; /me renders their Markdown.
-    expect(String(mail.html)).toContain("We ordered **500** more.");
+    // The email carries the organiser's Markdown as plain words; /me renders it formatted.
+    expect(String(mail.html)).toContain("We ordered 500 more.");
+    expect(mail.text).toContain("We ordered 500 more.");
+    expect(`${String(mail.html)}${mail.text}`).not.toContain("**");
     expect(mail.text).toContain("Here is what we did:");
     expect(mail.text).toMatch(/\/unsubscribe\//);
     // Delivering again sends nothing more.
