@@ -13,7 +13,11 @@ export const handle = { volunteerPage: true };
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const overview = await getVolunteerOverview({ userId: user.id });
+  const [overview, replies, updates] = await Promise.all([
+    getVolunteerOverview({ userId: user.id }),
+    listRepliesForVolunteer({ userId: user.id }),
+    listUpdatesForVolunteer({ userId: user.id }),
+  ]);
   return {
     name: user.name,
     open: overview.open.map((assignment) => ({
@@ -32,11 +36,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
       when: formatDateTime(report.createdAt),
     })),
     contributions: overview.contributions,
-    replies: (await listRepliesForVolunteer({ userId: user.id })).map((reply) => ({
+    replies: replies.map((reply) => ({
       ...reply,
       repliedAt: reply.repliedAt ? formatDateTime(reply.repliedAt) : null,
     })),
-    updates: (await listUpdatesForVolunteer({ userId: user.id })).map((update) => ({
+    updates: updates.map((update) => ({
       ...update,
       publishedAt: formatDateTime(update.publishedAt),
     })),
