@@ -8,6 +8,7 @@ import ReengageEmail, { reengageSubject } from "./reengage.tsx";
 import ReminderEmail, { reminderSubject } from "./reminder.tsx";
 import SignInLinkEmail, { signInLinkSubject } from "./sign-in-link.tsx";
 import TaskAssignedEmail, { taskAssignedSubject } from "./task-assigned.tsx";
+import TeamNudgeEmail, { teamNudgeSubject } from "./team-nudge.tsx";
 import ThanksNextEmail, { thanksNextSubject } from "./thanks-next.tsx";
 
 /**
@@ -42,6 +43,7 @@ export const EMAIL_TEMPLATES = {
   "organiser-digest": template(OrganiserDigestEmail, organiserDigestSubject),
   "feedback-reply": template(FeedbackReplyEmail, feedbackReplySubject),
   "campaign-update": template(CampaignUpdateEmail, campaignUpdateSubject),
+  "team-nudge": template(TeamNudgeEmail, teamNudgeSubject),
 };
 
 export type TemplateName = keyof typeof EMAIL_TEMPLATES;

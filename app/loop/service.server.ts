@@ -24,6 +24,7 @@ import {
   ensureVolunteerMembership,
   recordConsents,
 } from "~/models/volunteer.server.ts";
+import { recordReportCreated, recordVolunteerJoined } from "~/models/webhooks.server.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
 
 /**
@@ -253,6 +254,13 @@ export async function submitReport({
             announceNext: false,
           });
       if (nextAssignmentId && !openSince) await scheduleThanksAndNext({ tx, assignmentId });
+      await recordReportCreated({
+        tx,
+        organisationId: assignment.organisationId,
+        assignmentId,
+        nextAssignmentId,
+        now,
+      });
       return {
         ok: true,
         assignmentId,
@@ -378,6 +386,14 @@ export async function signUpVolunteer({
       source: `join:${campaignId}`,
     });
     const assignmentId = await assignFirstTask({ tx, campaignId, userId: user.id, now });
+    await recordVolunteerJoined({
+      tx,
+      organisationId,
+      campaignId,
+      userId: user.id,
+      assignmentId,
+      now,
+    });
     return { userId: user.id, assignmentId };
   });
 }
@@ -398,6 +414,16 @@ export async function joinAsMember({
     await tx.$queryRaw`SELECT id FROM "User" WHERE id = ${userId} FOR UPDATE`;
     await ensureVolunteerMembership({ tx, userId, organisationId });
     const assignmentId = await assignFirstTask({ tx, campaignId, userId, now });
+    // Their participation row is written at commit, so one there already is from an earlier join.
+    await recordVolunteerJoined({
+      tx,
+      organisationId,
+      campaignId,
+      userId,
+      assignmentId,
+      firstTimeOnly: true,
+      now,
+    });
     return { assignmentId };
   });
 }

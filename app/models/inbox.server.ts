@@ -8,6 +8,7 @@ import {
   requireCampaignAccess,
 } from "~/models/campaign.server.ts";
 import { ORGANISER_ROLES } from "~/models/membership.server.ts";
+import { recordFeedbackAnswered } from "~/models/webhooks.server.ts";
 import { channelsFor, queueMessages } from "~/models/message.server.ts";
 import { INBOX_PAGE_SIZE, MAX_TAGS, type InboxAction, type InboxFilters } from "~/schemas/inbox.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
@@ -447,6 +448,27 @@ async function applyAction({
         notice = assigneeId ? "Given to your colleague." : "Nobody is looking after it now.";
         break;
       }
+    }
+    if (action.intent === "reply" || action.intent === "mark") {
+      await recordFeedbackAnswered({
+        tx,
+        organisationId,
+        campaignId,
+        item: {
+          id: row.id,
+          kind: row.kind,
+          reportId: row.reportId,
+          taskId: row.taskId,
+          taskTitle: row.taskTitle,
+          userId: row.userId,
+        },
+        answer:
+          action.intent === "reply"
+            ? { action: "reply", reply: action.reply }
+            : { action: "mark", status: action.status, reason: action.reason },
+        actorId,
+        now,
+      });
     }
     await recordAuditEvents({
       tx,

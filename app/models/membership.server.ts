@@ -1,5 +1,5 @@
 import type { Role } from "~/generated/prisma/client.ts";
-import { db } from "~/utils/db.server.ts";
+import { db, type Tx } from "~/utils/db.server.ts";
 
 export const ORGANISER_ROLES: readonly Role[] = ["OWNER", "ORGANISER"];
 export const OWNER_ROLES: readonly Role[] = ["OWNER"];
@@ -73,6 +73,51 @@ export async function setMemberRole({
     });
     return membership;
   });
+}
+
+/**
+ * Organisers make a volunteer a team lead, or a team lead a volunteer again (ADR 019), on the
+ * caller's transaction, with the same audit event as setMemberRole. Only those two roles change
+ * here: an owner's or organiser's role is never touched. False when the person doesn't hold the
+ * role it changes from (nothing is written then).
+ */
+export async function setTeamLeadRole({
+  tx,
+  actorId,
+  organisationId,
+  userId,
+  lead,
+  ip = null,
+}: {
+  tx: Tx;
+  actorId: string;
+  organisationId: string;
+  userId: string;
+  /** true: VOLUNTEER → TEAM_LEAD; false: TEAM_LEAD → VOLUNTEER. */
+  lead: boolean;
+  ip?: string | null;
+}): Promise<boolean> {
+  await requireRole({ userId: actorId, organisationId, roles: ORGANISER_ROLES });
+  if (actorId === userId) throw new ForbiddenError("You can't change your own role.");
+  const from: Role = lead ? "VOLUNTEER" : "TEAM_LEAD";
+  const role: Role = lead ? "TEAM_LEAD" : "VOLUNTEER";
+  const changed = await tx.membership.updateMany({
+    where: { userId, organisationId, role: from },
+    data: { role },
+  });
+  if (changed.count === 0) return false;
+  await tx.auditEvent.create({
+    data: {
+      organisationId,
+      actorId,
+      action: "membership.role_set",
+      subjectType: "User",
+      subjectId: userId,
+      detail: { role, from },
+      ip,
+    },
+  });
+  return true;
 }
 
 /**

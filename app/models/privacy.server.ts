@@ -2,6 +2,7 @@ import type { Channel, SuppressionReason } from "~/generated/prisma/client.ts";
 import { overdueJobKey, reminderJobKey, thanksJobKey } from "~/loop/nudges.server.ts";
 import { recordAuditEvents } from "~/models/audit.server.ts";
 import { liftSuppressions, suppressAddress } from "~/models/opt-out.server.ts";
+import { forgetWebhookDeliveriesAbout } from "~/models/webhooks.server.ts";
 import { ACCOUNT_PAGE_SOURCE, CONSENT_WORDING } from "~/schemas/privacy.ts";
 import { suppressionWords } from "~/utils/contact-policy.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
@@ -234,6 +235,7 @@ export async function exportPersonalData({
     updatesWritten,
     teams,
     teamsLed,
+    teamNudgesSent,
     participation,
     auditEvents,
   ] = await Promise.all([
@@ -386,6 +388,16 @@ export async function exportPersonalData({
       where: { userId },
     }),
     db.team.findMany({ select: { id: true, name: true }, where: { leadId: userId } }),
+    db.teamNudge.findMany({
+      select: {
+        body: true,
+        recipients: true,
+        createdAt: true,
+        team: { select: { id: true, name: true } },
+      },
+      where: { senderId: userId },
+      orderBy: { createdAt: "asc" },
+    }),
     db.campaignParticipant.findMany({
       select: {
         joinedAt: true,
@@ -440,6 +452,7 @@ export async function exportPersonalData({
     updatesYouWrote: updatesWritten,
     teams: teams.map((row) => ({ ...row.team, joinedAt: row.createdAt })),
     teamsYouLead: teamsLed,
+    teamNudgesYouSent: teamNudgesSent,
     campaigns: participation,
     auditEventsAboutYou: auditEvents,
   };
@@ -499,6 +512,7 @@ export async function listOrganisationsOnlyOwnedBy({
  * - texts from their number, opt-outs of their addresses and recent sign-in limits keyed by them
  *   lose the number or address; sessions are revoked (device and address cleared), sign-in tokens
  *   deleted; an ACCOUNT_DELETED suppression per channel and a consent withdrawal are recorded.
+ * - outgoing webhook deliveries about them deleted, sent or not (ADR 018).
  * - an audit event in each of their organisations.
  * Refused for the last owner of an organisation, who must hand it on first.
  */
@@ -584,6 +598,7 @@ export async function deleteAccount({
                            WHERE strpos(lower(m."statusReason"), a) > 0)
               THEN 'Details removed with the account' ELSE m."statusReason" END
         WHERE m."userId" = ${userId} OR lower(m."toAddress") = ANY(${lowered}::text[])`;
+      await forgetWebhookDeliveriesAbout({ tx, userId });
       await tx.$executeRaw`
         UPDATE "InboundSms" SET body = '', "fromPhone" = ''
         WHERE "userId" = ${userId} OR "fromPhone" = ${person.phone ?? ""}`;

@@ -13,6 +13,7 @@ import {
 import { db, type Tx } from "~/utils/db.server.ts";
 import { renderEmail } from "~/utils/email.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
+import { escapeHtml } from "~/utils/format";
 import { markdownToText, renderMarkdown } from "~/utils/markdown.server.ts";
 import { fitSms } from "~/utils/sms-text.ts";
 import { unsubscribeUrl } from "~/utils/unsubscribe.server.ts";
@@ -62,6 +63,14 @@ function audienceSql(campaignId: string, audience: AudienceSegment): Prisma.Sql 
       WHERE r."campaignId" = ${campaignId} AND r.id = ANY(${audience.reportIds}::text[])
         AND u."deletedAt" IS NULL AND ${HAS_FEEDBACK}
       GROUP BY r."userId"`;
+  }
+  if (audience.kind === "team") {
+    return Prisma.sql`
+      SELECT u.id AS "userId", NULL::text AS "theySaid"
+      FROM "TeamMember" tm
+      JOIN "Team" t ON t.id = tm."teamId" AND t."campaignId" = ${campaignId}
+      JOIN "User" u ON u.id = tm."userId"
+      WHERE tm."teamId" = ${audience.teamId} AND u."deletedAt" IS NULL`;
   }
   const segment = audience.kind === "segment" ? audience : null;
   const task = segment?.taskId ? Prisma.sql`AND a."taskId" = ${segment.taskId}` : Prisma.empty;
@@ -152,7 +161,7 @@ export async function getComposeOptions({
     u.name, (u.id IS NULL OR u."deletedAt" IS NOT NULL) AS deleted`;
   const joins = Prisma.sql`JOIN "TaskVersion" tv ON tv.id = r."taskVersionId"
     LEFT JOIN "User" u ON u.id = r."userId"`;
-  const [campaign, options, rows, [count], picked] = await Promise.all([
+  const [campaign, options, rows, [count], picked, teams] = await Promise.all([
     loadCampaign(db, campaignId),
     campaignFilterOptions(campaignId),
     db.$queryRaw<Row[]>`
@@ -168,6 +177,11 @@ export async function getComposeOptions({
           WHERE r."campaignId" = ${campaignId} AND ${HAS_FEEDBACK} AND r.id = ANY(${selected}::text[])
           ORDER BY r."createdAt" DESC, r.id DESC`
       : Promise.resolve([] as Row[]),
+    db.team.findMany({
+      select: { id: true, name: true },
+      where: { campaignId },
+      orderBy: [{ name: "asc" }, { id: "asc" }],
+    }),
   ]);
   const total = count?.total ?? 0;
   const toItem = (row: Row) => ({
@@ -181,6 +195,7 @@ export async function getComposeOptions({
   return {
     campaign,
     ...options,
+    teams,
     contributions: rows.map(toItem),
     picked: picked.map(toItem),
     total,
@@ -196,7 +211,7 @@ export type AudienceCheck =
     }
   | { ok: false; field: string; message: string };
 
-/** Checks an audience's choices belong to the campaign (tasks, contributions). */
+/** Checks an audience's choices belong to the campaign (tasks, teams, contributions). */
 async function checkAudience(
   client: Tx | typeof db,
   campaignId: string,
@@ -208,6 +223,13 @@ async function checkAudience(
       where: { id: audience.taskId, campaignId },
     });
     if (!task) return { field: "task", message: "Choose a task from the list." };
+  }
+  if (audience.kind === "team") {
+    const team = await client.team.findFirst({
+      select: { id: true },
+      where: { id: audience.teamId, campaignId },
+    });
+    if (!team) return { field: "team", message: "Choose a team from the list." };
   }
   if (audience.kind === "contributions") {
     const [found] = await client.$queryRaw<Array<{ n: number }>>`
@@ -424,15 +446,6 @@ export async function publishUpdate({
     },
     { timeout: 120_000 },
   );
-}
-
-function escapeHtml(text: string) {
-  return text
-    .replaceAll("&", "&amp;")
-    .replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;")
-    .replaceAll('"', "&quot;")
-    .replaceAll("'", "&#x27;");
 }
 
 /** One deliver-message job per message (job key deliver:<id>), in one statement. */

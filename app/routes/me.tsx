@@ -20,6 +20,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   ]);
   return {
     name: user.name,
+    // Team leads keep this page, with a way to their team's.
+    isTeamLead: user.memberships.some((membership) => membership.role === "TEAM_LEAD"),
     open: overview.open.map((assignment) => ({
       id: assignment.id,
       title: assignment.taskVersion.title,
@@ -48,10 +50,18 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export default function MyTasks() {
-  const { name, open, reports, contributions, replies, updates } = useLoaderData<typeof loader>();
+  const { name, isTeamLead, open, reports, contributions, replies, updates } =
+    useLoaderData<typeof loader>();
   return (
     <>
       <h1>{name ? `${name}, here are your tasks` : "Your tasks"}</h1>
+      {isTeamLead ? (
+        <p>
+          <Link className="standalone-link" to="/team" reloadDocument>
+            See your team and send them a nudge
+          </Link>
+        </p>
+      ) : null}
       {open.length === 0 ? (
         <p>You have no open tasks right now. We'll let you know when there's something new.</p>
       ) : (

@@ -30,6 +30,12 @@ const ACTION_WORDS: Record<string, string> = {
   "update.sent": "Sent a campaign update",
   "campaign.public_page_on": "Made a campaign's outcomes public",
   "campaign.public_page_off": "Took a campaign's outcomes page down",
+  "webhook.created": "Added a webhook",
+  "webhook.updated": "Changed a webhook",
+  "webhook.disabled": "Turned a webhook off",
+  "webhook.enabled": "Turned a webhook on",
+  "webhook.deleted": "Deleted a webhook",
+  "webhook.secret_rolled": "Made a new webhook secret",
 };
 
 function actionWords(action: string) {
@@ -51,6 +57,7 @@ const SUBJECT_WORDS: Record<string, string> = {
   Campaign: "Campaign",
   Task: "Task",
   Organisation: "Organisation",
+  WebhookEndpoint: "Webhook",
 };
 
 function plain(value: unknown): string {

@@ -180,6 +180,11 @@ export default function CampaignOverview() {
           <Link to={`${base}/updates`}>Send an update</Link>: tell people what is happening, or tell
           them what you did about what they said.
         </p>
+        <p>
+          <Link to={`${base}/champions`}>Find your champions</Link>: who reports on time, week after
+          week, or furthest up the ladder. Make them team leads and see{" "}
+          <Link to={`${base}/teams`}>the teams</Link>.
+        </p>
       </section>
 
       <section aria-labelledby="ladder-heading">

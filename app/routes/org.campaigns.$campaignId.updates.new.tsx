@@ -39,6 +39,7 @@ type Values = {
   audience: string;
   area: string;
   task: string;
+  team: string;
   channel: string;
   contribution: string[];
   q: string;
@@ -53,6 +54,7 @@ const BLANK: Values = {
   audience: "all",
   area: "",
   task: "",
+  team: "",
   channel: "",
   contribution: [],
   q: "",
@@ -73,6 +75,7 @@ function rawValues(formData: FormData): Values {
     audience: text("audience", 20) || "all",
     area: text("area", 10),
     task: text("task", 40),
+    team: text("team", 40),
     channel: text("channel", 10),
     contribution: [
       ...new Set(
@@ -109,6 +112,7 @@ async function compose(
     errors,
     tasks: options.tasks,
     areas: options.areas,
+    teams: options.teams,
     total: options.total,
     pages: options.pages,
     picked: options.picked.map((item) => ({ ...item, at: formatDateTime(item.at) })),
@@ -192,6 +196,7 @@ const ERROR_FIELDS: Record<string, string> = {
   area: "area",
   task: "task",
   channel: "channel",
+  team: "team",
   contribution: "picker-heading",
 };
 
@@ -303,6 +308,7 @@ export default function NewUpdate() {
           {[
             { value: "all", label: "Everyone taking part" },
             { value: "segment", label: "Some of them: by area, task or channel" },
+            ...(data.teams.length > 0 ? [{ value: "team", label: "One team: its members" }] : []),
             {
               value: "contributions",
               label: "You said, we did: only the people whose contributions you pick",
@@ -345,6 +351,18 @@ export default function NewUpdate() {
             }))}
           />
         </fieldset>
+
+        {data.teams.length > 0 ? (
+          <fieldset className="field">
+            <legend>If one team: which</legend>
+            <SelectField
+              meta={field("team", errors, values.team)}
+              label="Team"
+              placeholder="Choose a team"
+              options={data.teams.map((team) => ({ value: team.id, label: team.name }))}
+            />
+          </fieldset>
+        ) : null}
 
         <section aria-labelledby={`${FORM_ID}-picker-heading`}>
           <h2 id={`${FORM_ID}-picker-heading`} tabIndex={-1}>

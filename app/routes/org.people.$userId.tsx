@@ -20,6 +20,7 @@ const KIND_WORDS: Record<string, string> = {
   LADDER_COMPLETE: "Thank you, campaign finished",
   REENGAGE: "We miss you",
   ORGANISER_DIGEST: "Weekly digest",
+  TEAM_NUDGE: "A message from their team lead",
 };
 
 function kindWords(kind: string) {

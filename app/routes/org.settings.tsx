@@ -140,6 +140,17 @@ export default function OrganisationSettings() {
           </dl>
         </>
       )}
+      {canEdit ? (
+        <section aria-labelledby="webhooks-heading">
+          <h2 id="webhooks-heading">Webhooks</h2>
+          <p>
+            Tell your own systems when someone joins, reports back or gets an answer.{" "}
+            <Link to={`/org/settings/webhooks?org=${encodeURIComponent(organisation.id)}`}>
+              Manage webhooks
+            </Link>
+          </p>
+        </section>
+      ) : null}
     </>
   );
 }

@@ -40,7 +40,7 @@ export const updateFormSchema = z
       .trim()
       .min(1, "Write what you want to tell people.")
       .max(MAX_UPDATE_BODY, `Keep the update to ${MAX_UPDATE_BODY} characters.`),
-    audience: z.enum(["all", "segment", "contributions"], {
+    audience: z.enum(["all", "segment", "team", "contributions"], {
       error: "Choose who gets the update.",
     }),
     area: optionalText(10)
@@ -49,6 +49,10 @@ export const updateFormSchema = z
     task: optionalText(40).refine(
       (value) => value === "" || ID.test(value),
       "Choose a task from the list.",
+    ),
+    team: optionalText(40).refine(
+      (value) => value === "" || ID.test(value),
+      "Choose a team from the list.",
     ),
     channel: z
       .enum(["", "EMAIL", "SMS", "BOTH"], { error: "Choose a channel from the list." })
@@ -68,6 +72,9 @@ export const updateFormSchema = z
   })
   .superRefine((value, ctx) => {
     if (value.intent === "filter") return;
+    if (value.audience === "team" && value.team === "") {
+      ctx.addIssue({ code: "custom", path: ["team"], message: "Choose a team from the list." });
+    }
     if (value.audience === "contributions" && value.contribution.length === 0) {
       ctx.addIssue({
         code: "custom",
@@ -107,12 +114,15 @@ export const CHANNEL_WORDS: Record<string, string> = {
 export type AudienceSegment =
   | { kind: "all" }
   | { kind: "segment"; area: string | null; taskId: string | null; channel: string | null }
+  /** The members of one of the campaign's teams (ADR 019). */
+  | { kind: "team"; teamId: string }
   | { kind: "contributions"; reportIds: string[] };
 
 export function audienceFromForm(form: UpdateForm): AudienceSegment {
   if (form.audience === "contributions") {
     return { kind: "contributions", reportIds: [...new Set(form.contribution)] };
   }
+  if (form.audience === "team") return { kind: "team", teamId: form.team };
   if (form.audience === "segment") {
     return {
       kind: "segment",

@@ -103,3 +103,13 @@ export function dueWords(dueAt: Date | string, now: Date = new Date(), timeZone 
   if (days < 7) return `Due in ${days} days (${day})`;
   return `Due by ${day}`;
 }
+
+/** Text made safe to put inside HTML (element content or a quoted attribute). */
+export function escapeHtml(text: string) {
+  return text
+    .replaceAll("&", "&amp;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("'", "&#x27;");
+}

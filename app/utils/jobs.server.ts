@@ -15,7 +15,8 @@ export type TaskName =
   | "reengage-idle"
   | "expire-assignments"
   | "organiser-digest"
-  | "apply-sms-status";
+  | "apply-sms-status"
+  | "deliver-webhook";
 
 export type JobKeyMode = "replace" | "preserve_run_at" | "unsafe_dedupe";
 
@@ -34,7 +35,14 @@ const MAX_ATTEMPTS: Record<TaskName, number> = {
   "organiser-digest": 5,
   // e^1 … e^5 seconds apart: about a minute and a half for the send that caused it to commit.
   "apply-sms-status": 6,
+  // Webhooks keep their own schedule of attempts on the delivery row (app/models/webhooks.server.ts);
+  // these cover only a job that fails outright (the database away mid-attempt).
+  "deliver-webhook": 5,
 };
+
+export function maxJobAttempts(task: TaskName): number {
+  return MAX_ATTEMPTS[task];
+}
 
 type Executor = Pick<Tx, "$executeRaw">;
 

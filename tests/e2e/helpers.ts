@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Page } from "@playwright/test";
-import { expect, type ReadMail } from "./fixtures";
+import { expect, type CapturedMail, type ReadMail } from "./fixtures";
 
 /** Shared steps for end-to-end specs. */
 
@@ -49,4 +49,59 @@ export async function signIn(page: Page, readMail: ReadMail, email: string) {
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL((next) => !next.pathname.startsWith("/auth"));
   await expect(page.getByRole("link", { name: "Campaigns" })).toBeVisible();
+}
+
+/** The next mail to `to` since `since` whose subject matches (others to them are passed over). */
+export async function mailWithSubject(
+  readMail: ReadMail,
+  to: string,
+  subject: RegExp,
+  since: number,
+): Promise<CapturedMail> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const mail = await readMail(to, { since, timeoutMs: 30_000 });
+    if (subject.test(mail.subject)) return mail;
+    if (Date.now() > deadline) throw new Error(`No mail "${subject}" to ${to}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+/**
+ * A new volunteer joins the seeded "warmer-homes" campaign by email and reports back on their
+ * first task (12 doors, it went well), with `feedback` for the organisers if given.
+ */
+export async function joinAndReport(page: Page, name: string, feedback?: string) {
+  await page.goto("/join/warmer-homes");
+  await page.getByLabel("Your first name").fill(name);
+  await page.getByLabel("Email address").fill(`${name.toLowerCase()}@example.org`);
+  await page.getByLabel("Postcode").fill("ls6 1aa");
+  await page.getByLabel("By email", { exact: true }).check();
+  await page.getByRole("button", { name: "Join and get my first task" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Knock on 20 doors" })).toBeVisible();
+  await page.getByRole("link", { name: "Report back" }).click();
+  await page.getByLabel("How many doors did you knock on?").fill("12");
+  await page.getByLabel("It went well").check();
+  await page
+    .getByRole("group", { name: /Would you lead a small team/ })
+    .getByLabel("No")
+    .check();
+  if (feedback) {
+    await page.getByLabel("Anything you want the organisers to know?").fill(feedback);
+  }
+  await page.getByRole("button", { name: "Send my report" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Thank you!" })).toBeVisible();
+}
+
+/**
+ * Moves a volunteer to a fixed-offset timezone where it is early afternoon now, so a message to
+ * them is not held for quiet hours whenever the suite runs (quiet hours are tested in the
+ * integration tests).
+ */
+export async function livesInDaytime(db: DbClient, email: string, now = new Date()) {
+  let offset = 14 - now.getUTCHours();
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  const zone = offset === 0 ? "Etc/UTC" : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
+  await db.query(`UPDATE "User" SET timezone = $1 WHERE email = $2`, [zone, email]);
 }

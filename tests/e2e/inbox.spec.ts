@@ -1,28 +1,12 @@
 import { randomBytes } from "node:crypto";
-import { expect, test, type CapturedMail, type ReadMail } from "./fixtures";
-import { createOrganiser, signIn } from "./helpers";
+import { expect, test } from "./fixtures";
+import { createOrganiser, joinAndReport, livesInDaytime, mailWithSubject, signIn } from "./helpers";
 
 /**
  * The organiser inbox: a volunteer reports with a note for the organisers; an organiser finds it
  * among the unanswered items and replies; the reply reaches the volunteer by email (through the
  * outbox and the job worker) and on their own page.
  */
-
-/** The newest mail to `to` whose subject matches, waiting for it: other mails come first. */
-async function mailWithSubject(
-  readMail: ReadMail,
-  to: string,
-  subject: RegExp,
-  since: number,
-): Promise<CapturedMail> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const mail = await readMail(to, { since, timeoutMs: 30_000 });
-    if (subject.test(mail.subject)) return mail;
-    if (Date.now() > deadline) throw new Error(`No mail "${subject}" to ${to}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 test("a volunteer's feedback gets a personal reply, by email and on their page", async ({
   page,
@@ -36,23 +20,8 @@ test("a volunteer's feedback gets a personal reply, by email and on their page",
   const feedback = `The gate on Elm Road is broken (${name}).`;
 
   // The volunteer, on their phone (or desktop), joins and reports back with a note.
-  await page.goto("/join/warmer-homes");
-  await page.getByLabel("Your first name").fill(name);
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Postcode").fill("ls6 1aa");
-  await page.getByLabel("By email", { exact: true }).check();
-  await page.getByRole("button", { name: "Join and get my first task" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Knock on 20 doors" })).toBeVisible();
-  await page.getByRole("link", { name: "Report back" }).click();
-  await page.getByLabel("How many doors did you knock on?").fill("12");
-  await page.getByLabel("It went well").check();
-  await page
-    .getByRole("group", { name: /Would you lead a small team/ })
-    .getByLabel("No")
-    .check();
-  await page.getByLabel("Anything you want the organisers to know?").fill(feedback);
-  await page.getByRole("button", { name: "Send my report" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Thank you!" })).toBeVisible();
+  await joinAndReport(page, name, feedback);
+  await livesInDaytime(db, email);
 
   // An organiser of the campaign's organisation opens the inbox and filters to unanswered.
   const { rows } = await db.query(

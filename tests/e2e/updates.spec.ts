@@ -1,48 +1,12 @@
 import { randomBytes } from "node:crypto";
-import type { Page } from "@playwright/test";
-import { expect, test, type CapturedMail, type ReadMail } from "./fixtures";
-import { createOrganiser, signIn } from "./helpers";
+import { expect, test } from "./fixtures";
+import { createOrganiser, joinAndReport, livesInDaytime, mailWithSubject, signIn } from "./helpers";
 
 /**
  * "You said, we did": an organiser writes an update that links one volunteer's report; it goes to
  * that volunteer only (by email, through the outbox, the worker and the contact policy) and shows
  * on their page; another volunteer of the campaign who also reported gets nothing.
  */
-
-async function mailWithSubject(
-  readMail: ReadMail,
-  to: string,
-  subject: RegExp,
-  since: number,
-): Promise<CapturedMail> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const mail = await readMail(to, { since, timeoutMs: 30_000 });
-    if (subject.test(mail.subject)) return mail;
-    if (Date.now() > deadline) throw new Error(`No mail "${subject}" to ${to}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
-
-async function joinAndReport(page: Page, name: string, feedback: string) {
-  await page.goto("/join/warmer-homes");
-  await page.getByLabel("Your first name").fill(name);
-  await page.getByLabel("Email address").fill(`${name.toLowerCase()}@example.org`);
-  await page.getByLabel("Postcode").fill("ls6 1aa");
-  await page.getByLabel("By email", { exact: true }).check();
-  await page.getByRole("button", { name: "Join and get my first task" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Knock on 20 doors" })).toBeVisible();
-  await page.getByRole("link", { name: "Report back" }).click();
-  await page.getByLabel("How many doors did you knock on?").fill("12");
-  await page.getByLabel("It went well").check();
-  await page
-    .getByRole("group", { name: /Would you lead a small team/ })
-    .getByLabel("No")
-    .check();
-  await page.getByLabel("Anything you want the organisers to know?").fill(feedback);
-  await page.getByRole("button", { name: "Send my report" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "Thank you!" })).toBeVisible();
-}
 
 test("a 'you said, we did' update reaches only the volunteer whose report it links", async ({
   page,
@@ -62,6 +26,8 @@ test("a 'you said, we did' update reaches only the volunteer whose report it lin
   const otherContext = await browser.newContext();
   const other = await otherContext.newPage();
   await joinAndReport(other, otherName, otherFeedback);
+  await livesInDaytime(db, email);
+  await livesInDaytime(db, `${otherName.toLowerCase()}@example.org`);
 
   const { rows } = await db.query(
     `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,

@@ -248,7 +248,8 @@ export async function sessionCookie(userId: string): Promise<string> {
 
 /**
  * Organisation A with a live campaign and a volunteer who has reported on one task and holds the
- * next, a team lead, an organiser and an owner; organisation B with an organiser of its own.
+ * next, a team lead (of a team the volunteer is in), an organiser and an owner; organisation B with
+ * an organiser of its own.
  */
 export async function createWorld() {
   const [a, b, teamLead, organiser, owner, otherOrganiser] = await Promise.all([
@@ -267,6 +268,17 @@ export async function createWorld() {
     addMember({ userId: owner.id, organisationId: a.organisation.id, role: "OWNER" }),
     addMember({ userId: otherOrganiser.id, organisationId: b.organisation.id, role: "ORGANISER" }),
   ]);
+  // The team lead leads a team in A's campaign, with the volunteer in it (ADR 019).
+  const team = await db.team.create({
+    select: { id: true },
+    data: {
+      organisationId: a.organisation.id,
+      campaignId: a.campaign.id,
+      name: "Doorknockers",
+      leadId: teamLead.id,
+      members: { create: [{ userId: joined.userId }] },
+    },
+  });
   const reported = await submitReport({
     assignmentId: joined.assignmentId,
     userId: joined.userId,
@@ -276,6 +288,17 @@ export async function createWorld() {
     source: "WEB",
   });
   if (!reported.ok || !reported.nextAssignmentId) throw new Error("The world's report failed");
+  // Organisation A's webhook, off so that nothing the requests do is queued for it.
+  const webhook = await db.webhookEndpoint.create({
+    select: { id: true },
+    data: {
+      organisationId: a.organisation.id,
+      url: "https://example.org/onward-webhooks",
+      secret: "whsec_world-secret",
+      events: ["report.created"],
+      disabledAt: new Date(),
+    },
+  });
   const message = await db.message.findFirstOrThrow({
     select: { id: true },
     where: { userId: joined.userId },
@@ -313,8 +336,12 @@ export async function createWorld() {
     openAssignmentId: reported.nextAssignmentId,
     /** The volunteer's first assignment, reported. */
     reportedAssignmentId: joined.assignmentId,
+    /** The team lead's team in A's campaign; the volunteer is its one member. */
+    teamId: team.id,
     unsubscribeToken: makeUnsubscribeToken({ userId: joined.userId, channel: "EMAIL" }),
     messageId: message.id,
+    /** Organisation A's webhook (turned off). */
+    webhookEndpointId: webhook.id,
     ids,
     cookies,
   };

@@ -18,7 +18,7 @@ import type { Form, Who, World } from "./authz-matrix-app.ts";
  * The people, all about organisation A unless said otherwise:
  *   signedOut        no session cookie
  *   volunteer        VOLUNTEER of A; the open and the reported assignment are theirs
- *   teamLead         TEAM_LEAD of A
+ *   teamLead         TEAM_LEAD of A, leading a team (world.teamId) the volunteer is in
  *   otherOrganiser   ORGANISER of organisation B only
  *   organiser        ORGANISER of A
  *   owner            OWNER of A
@@ -58,6 +58,16 @@ const ORGANISERS_OF_A: Statuses = {
   owner: 200,
 };
 const ORGANISERS_OF_A_WRITE: Statuses = { ...ORGANISERS_OF_A, organiser: 302, owner: 302 };
+
+/** A page for owners of organisation A; anyone else lacks the role for it. */
+const OWNERS_OF_A_PAGE: Statuses = {
+  signedOut: 302,
+  volunteer: 403,
+  teamLead: 403,
+  otherOrganiser: 403,
+  organiser: 403,
+  owner: 200,
+};
 
 /** The volunteer's own assignment; anyone else's is "not found". */
 const OWN_ASSIGNMENT: Statuses = {
@@ -290,6 +300,23 @@ export const MATRIX: Record<string, MatrixEntry> = {
     path: (w) => `${campaignPath(w)}/tasks/${w.tasks.doors}/preview`,
     get: ORGANISERS_OF_A,
   },
+  // Champions and teams (ADR 019): organisers of A only; a team lead is told they aren't there.
+  "routes/org.campaigns.$campaignId.champions": {
+    path: (w) => `${campaignPath(w)}/champions`,
+    get: ORGANISERS_OF_A,
+    post: {
+      form: (w) => ({ intent: "promote", userId: w.volunteer.id, name: `Team ${uniqueSuffix()}` }),
+      expect: ORGANISERS_OF_A_WRITE,
+    },
+  },
+  "routes/org.campaigns.$campaignId.teams": {
+    path: (w) => `${campaignPath(w)}/teams`,
+    get: ORGANISERS_OF_A,
+    post: {
+      form: (w) => ({ intent: "remove-member", teamId: w.teamId, userId: w.volunteer.id }),
+      expect: ORGANISERS_OF_A_WRITE,
+    },
+  },
   "routes/org.people._index": { path: (w) => `/org/people?org=${w.orgA.id}`, get: ORGANISERS_OF_A },
   "routes/org.people.$userId": {
     path: (w) => `/org/people/${w.volunteer.id}`,
@@ -312,16 +339,48 @@ export const MATRIX: Record<string, MatrixEntry> = {
     },
   },
 
+  // Team leads: their own teams only. Anyone else who is signed in leads no team (403) and is
+  // told the world's team isn't there (404).
+  "routes/team._index": {
+    path: () => "/team",
+    get: { ...every(403), signedOut: 302, teamLead: 200 },
+  },
+  "routes/team.$teamId": {
+    path: (w) => `/team/${w.teamId}`,
+    get: { ...every(404), signedOut: 302, teamLead: 200 },
+    post: {
+      form: () => ({
+        body: "Shall we knock on Elm Street on Saturday at 10?",
+        idempotencyKey: `nudge-${uniqueSuffix()}`,
+      }),
+      expect: { ...every(404), signedOut: 302, teamLead: 302 },
+    },
+  },
+
   // Owners only: who did what to personal data and settings.
-  "routes/org.audit": {
-    path: (w) => `/org/audit?org=${w.orgA.id}`,
-    get: {
-      signedOut: 302,
-      volunteer: 403,
-      teamLead: 403,
-      otherOrganiser: 403,
-      organiser: 403,
-      owner: 200,
+  "routes/org.audit": { path: (w) => `/org/audit?org=${w.orgA.id}`, get: OWNERS_OF_A_PAGE },
+
+  // Owners only: outgoing webhooks (ADR 018). Adding one answers with its secret (200).
+  "routes/org.settings_.webhooks": {
+    path: (w) => `/org/settings/webhooks?org=${w.orgA.id}`,
+    get: OWNERS_OF_A_PAGE,
+    post: {
+      form: () => ({
+        intent: "create",
+        url: "https://example.org/onward-hooks",
+        events: ["report.created", "feedback.answered"],
+      }),
+      expect: OWNERS_OF_A_PAGE,
+    },
+  },
+  // One webhook and its delivery log: anyone but an owner of A is told it isn't there.
+  "routes/org.settings_.webhooks_.$endpointId": {
+    path: (w) => `/org/settings/webhooks/${w.webhookEndpointId}`,
+    get: { ...ORGANISERS_OF_A, organiser: 404 },
+    // The world's webhook is off: turning it on.
+    post: {
+      form: () => ({ intent: "enable" }),
+      expect: { ...ORGANISERS_OF_A_WRITE, organiser: 404 },
     },
   },
 

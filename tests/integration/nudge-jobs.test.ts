@@ -451,6 +451,7 @@ describe("the worker's configuration", () => {
     expect(Object.keys(tasks).sort()).toEqual([
       "apply-sms-status",
       "deliver-message",
+      "deliver-webhook",
       "expire-assignments",
       "organiser-digest",
       "overdue-nudge",

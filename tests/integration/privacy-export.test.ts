@@ -39,6 +39,7 @@ const PERSON_COLUMNS: Record<string, string | null> = {
   "Assignment.userId": "tasks",
   "Team.leadId": "teamsYouLead",
   "TeamMember.userId": "teams",
+  "TeamNudge.senderId": "teamNudgesYouSent",
   "Update.authorId": "updatesYouWrote",
   "UpdateRecipient.userId": "updatesYouReceived",
 };
@@ -64,6 +65,15 @@ describe("download my data", () => {
     const me = await createActiveVolunteer(world);
     const other = await createActiveVolunteer(world);
     await db.team.update({ where: { id: me.teamId }, data: { leadId: me.userId } });
+    await db.teamNudge.create({
+      data: {
+        teamId: me.teamId,
+        senderId: me.userId,
+        body: "Out on Saturday?",
+        idempotencyKey: `export-${me.userId}`,
+        recipients: 1,
+      },
+    });
     await db.update.create({
       data: { campaignId: world.campaign.id, authorId: me.userId, title: "My update", body: "Hi" },
     });
