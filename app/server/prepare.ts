@@ -66,6 +66,7 @@ export async function prepareDatabase({ log }: { log: (line: string) => void }) 
     stop = local.stop;
     await ensureDatabase(local.url("postgres"), "onward");
     process.env.DATABASE_URL = local.url("onward");
+    process.env.ONWARD_EMBEDDED_DATABASE = "true";
     process.env.OUTBOX_PREVIEW ??= String(initial.OUTBOX_PREVIEW);
     process.env.SEED_DEMO ??= String(initial.SEED_DEMO);
     process.env.SESSION_SECRET ??= await localSecret(dataDir);

@@ -91,6 +91,16 @@ describe("parseEnv", () => {
     expect(env.SMTP_URL).toBe("smtp://user:pass@mail.example.org:587");
   });
 
+  it("stays a local try-out once the embedded database's address is in DATABASE_URL", () => {
+    const env = parseEnv({
+      NODE_ENV: "production",
+      DATABASE_URL: "postgresql://postgres@127.0.0.1:54329/onward",
+      ONWARD_EMBEDDED_DATABASE: "true",
+      SESSION_SECRET: SECRET,
+    });
+    expect(env.isLocal).toBe(true);
+  });
+
   it("runs locally without DATABASE_URL: outbox preview and demo seed on", () => {
     const env = parseEnv({ NODE_ENV: "production" });
     expect(env.isLocal).toBe(true);

@@ -58,6 +58,11 @@ const EnvSchema = z
     DATABASE_URL: postgresUrl.optional(),
     EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
     DATA_DIR: z.string().min(1).default(".data"),
+    /**
+     * Set by app/server/prepare.ts once it has started the embedded PostgreSQL and put its address
+     * in DATABASE_URL, so the process still knows it is a local try-out, not a deployment.
+     */
+    ONWARD_EMBEDDED_DATABASE: z.enum(["true"]).optional(),
     SESSION_SECRET: z
       .string()
       .min(32, { message: "must be at least 32 characters (try: openssl rand -hex 32)" })
@@ -126,7 +131,7 @@ const EnvSchema = z
       .default(180),
   })
   .transform((env) => {
-    const local = env.DATABASE_URL === undefined;
+    const local = env.DATABASE_URL === undefined || env.ONWARD_EMBEDDED_DATABASE === "true";
     return {
       ...env,
       /** True when running on the embedded PostgreSQL: a person trying Onward on their machine. */
