@@ -3,6 +3,8 @@ import { EmailLayout, styles } from "./_components/layout.tsx";
 import { UnsubscribeLine } from "./_components/unsubscribe-line.tsx";
 
 export type CampaignUpdateEmailProps = {
+  /** The person's first name, or "there". */
+  name: string;
   organisation: string;
   campaign: string;
   title: string;
@@ -22,6 +24,7 @@ const quote = {
 };
 
 export default function CampaignUpdateEmail({
+  name,
   organisation,
   campaign,
   title,
@@ -35,7 +38,7 @@ export default function CampaignUpdateEmail({
       preview={`${campaign}: ${title}`}
       footerText={`You get this email because you take part in ${campaign} with ${organisation}.`}
     >
-      <Text style={styles.text}>Hello,</Text>
+      <Text style={styles.text}>Hello {name},</Text>
       <Heading style={styles.heading}>{title}</Heading>
       {theySaid ? (
         <>
@@ -64,6 +67,7 @@ export default function CampaignUpdateEmail({
 }
 
 CampaignUpdateEmail.PreviewProps = {
+  name: "Amira",
   organisation: "Greenfield Residents",
   campaign: "Warmer Homes for Greenfield",
   title: "You said, we did: the bus stop",

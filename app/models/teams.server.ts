@@ -15,7 +15,7 @@ import {
 import { db, type Tx } from "~/utils/db.server.ts";
 import { renderEmail } from "~/utils/email.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
-import { escapeHtml, formatDateTime } from "~/utils/format";
+import { escapeHtml, firstNameOnly, formatDateTime } from "~/utils/format";
 import { fitSms } from "~/utils/sms-text.ts";
 import { unsubscribeUrl } from "~/utils/unsubscribe.server.ts";
 
@@ -30,17 +30,6 @@ export const TEAM_NUDGE_KIND = "TEAM_NUDGE";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ID = /^[A-Za-z0-9_-]{1,40}$/;
-
-/**
- * The part of a name a team lead (or the reliability view) may show: the first word. A "name"
- * typed as an email address or a phone number would be a contact detail, so it is not shown.
- */
-export function firstNameOnly(name: string | null | undefined): string {
-  const first = (name ?? "").trim().split(/\s+/)[0] ?? "";
-  const digits = first.replace(/\D/g, "").length;
-  if (first === "" || first.includes("@") || digits >= 6) return "Someone";
-  return first.slice(0, 40);
-}
 
 // --- The reliability view -----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import {
 import { db, type Tx } from "~/utils/db.server.ts";
 import { renderEmail } from "~/utils/email.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
-import { escapeHtml } from "~/utils/format";
+import { escapeHtml, firstNameOnly } from "~/utils/format";
 import { markdownToText, renderMarkdown } from "~/utils/markdown.server.ts";
 import { fitSms } from "~/utils/sms-text.ts";
 import { unsubscribeUrl } from "~/utils/unsubscribe.server.ts";
@@ -34,16 +34,12 @@ const CHUNK = 1000;
 /** Stand-ins in the once-rendered email, replaced per person. */
 const UNSUBSCRIBE_MARK = "https://onward.invalid/__onward_unsubscribe__";
 const THEY_SAID_MARK = "__onward_they_said__";
+const NAME_MARK = "__onward_name__";
 
 /** What a person said in a contribution, in a line, for the message and the sample. */
 function shorten(text: string, max = 300) {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
-}
-
-function firstName(name: string | null) {
-  const first = (name ?? "").trim().split(/\s+/)[0] ?? "";
-  return first === "" ? "Someone" : first;
 }
 
 /** A report counts as a contribution when it has free text. */
@@ -190,7 +186,7 @@ export async function getComposeOptions({
     area: row.district ?? "",
     at: row.createdAt,
     taskTitle: row.taskTitle,
-    name: row.deleted ? "Deleted account" : firstName(row.name),
+    name: row.deleted ? "Deleted account" : firstNameOnly(row.name),
   });
   return {
     campaign,
@@ -274,7 +270,7 @@ export async function previewAudience({
     ok: true,
     count: n,
     sample: sample.map((row) => ({
-      name: firstName(row.name),
+      name: firstNameOnly(row.name),
       area: row.district ?? "",
       theySaid: row.theySaid ? shorten(row.theySaid, 120) : null,
     })),
@@ -321,11 +317,12 @@ export async function publishUpdate({
         Array<{
           userId: string;
           theySaid: string | null;
+          name: string | null;
           email: string | null;
           phone: string | null;
           channelPreference: "EMAIL" | "SMS" | "BOTH";
         }>
-      >`SELECT p."userId", p."theySaid", u.email, u.phone, u."channelPreference"
+      >`SELECT p."userId", p."theySaid", u.name, u.email, u.phone, u."channelPreference"
         FROM (${audienceSql(campaignId, audience)}) p JOIN "User" u ON u.id = p."userId"
         ORDER BY p."userId"`;
       if (people.length === 0) {
@@ -365,6 +362,7 @@ export async function publishUpdate({
       const youSaid = audience.kind === "contributions";
       const email = await renderEmail(
         createElement(CampaignUpdateEmail, {
+          name: NAME_MARK,
           organisation,
           campaign: campaign.title,
           title,
@@ -380,6 +378,8 @@ export async function publishUpdate({
       const rows: Prisma.MessageCreateManyInput[] = [];
       for (const person of people) {
         const said = youSaid ? shorten(person.theySaid ?? "") : "";
+        const first = firstNameOnly(person.name);
+        const greeting = first === "Someone" ? "there" : first;
         for (const { channel, to } of channelsFor(person)) {
           const base = {
             userId: person.userId,
@@ -400,9 +400,11 @@ export async function publishUpdate({
               subject,
               bodyText: email.text
                 .replaceAll(UNSUBSCRIBE_MARK, unsubscribe)
+                .replaceAll(NAME_MARK, greeting)
                 .replaceAll(THEY_SAID_MARK, said),
               bodyHtml: email.html
                 .replaceAll(UNSUBSCRIBE_MARK, escapeHtml(unsubscribe))
+                .replaceAll(NAME_MARK, escapeHtml(greeting))
                 .replaceAll(THEY_SAID_MARK, escapeHtml(said)),
             });
           }

@@ -113,3 +113,15 @@ export function escapeHtml(text: string) {
     .replaceAll('"', "&quot;")
     .replaceAll("'", "&#x27;");
 }
+
+/**
+ * The part of a person's name shown to others (a team lead, an organiser's lists, a greeting):
+ * the first word. A "name" typed as an email address or a phone number would be a contact
+ * detail, so it is not shown: "Someone" instead.
+ */
+export function firstNameOnly(name: string | null | undefined): string {
+  const first = (name ?? "").trim().split(/\s+/)[0] ?? "";
+  const digits = first.replace(/\D/g, "").length;
+  if (first === "" || first.includes("@") || digits >= 6) return "Someone";
+  return first.slice(0, 40);
+}

@@ -15,7 +15,6 @@ import { submitReport } from "~/loop/service.server.ts";
 import {
   TEAM_NUDGE_KIND,
   changeTeam,
-  firstNameOnly,
   getChampions,
   getLedTeam,
   listLedTeams,
@@ -23,6 +22,7 @@ import {
   sendTeamNudge,
 } from "~/models/teams.server.ts";
 import { previewAudience, publishUpdate } from "~/models/updates.server.ts";
+import { firstNameOnly } from "~/utils/format";
 import { db } from "~/utils/db.server.ts";
 import { deliverMessage } from "~/utils/delivery.server.ts";
 import { reloadEnv } from "~/utils/env.server.ts";

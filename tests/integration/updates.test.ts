@@ -342,6 +342,8 @@ describe("sending an update", () => {
     const mail = await smtp.waitForMail(w.v1.email, { timeoutMs: 5_000 });
     expect(mail.subject).toContain("More leaflets are coming");
     expect(mail.text).toContain("We ran out of leaflets.");
+    // Greeted by first name ("Vol <suffix>" → "Vol").
+    expect(mail.text).toContain("Hello Vol,");
     // The email carries the organiser's Markdown as plain words; /me renders it formatted.
     expect(String(mail.html)).toContain("We ordered 500 more.");
     expect(mail.text).toContain("We ordered 500 more.");
