@@ -709,7 +709,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Clears the subject and body of every message, and the body of every text we received, older
- * than `retentionDays`; the rows stay, with status, kind, channel and times, so counts and the
+ * than `retentionDays`, and deletes finished webhook deliveries as old; the rows stay, with status, kind, channel and times, so counts and the
  * weekly cap still work. Walks each table in primary-key order, `batchSize` rows a statement, so no
  * statement holds locks for long and the cost is one pass over the table whatever has been purged
  * before. Messages still waiting to go, and rows another transaction holds, are left for next time.
@@ -723,7 +723,7 @@ export async function purgeOldMessages({
   retentionDays: number;
   now?: Date;
   batchSize?: number;
-}): Promise<{ messages: number; inboundSms: number; cutoff: Date }> {
+}): Promise<{ messages: number; inboundSms: number; webhookDeliveries: number; cutoff: Date }> {
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   const before = cutoff.toISOString();
   let messages = 0;
@@ -769,7 +769,29 @@ export async function purgeOldMessages({
     if (!row?.last) break;
     after = row.last;
   }
-  return { messages, inboundSms, cutoff };
+  // A webhook delivery's payload holds what the event said (first names, feedback): once it has
+  // succeeded or failed for good and is older than the retention period, the row goes.
+  let webhookDeliveries = 0;
+  for (let after = ""; ;) {
+    const [row] = await db.$queryRaw<Array<{ last: string | null; purged: number }>>`
+      WITH batch AS (
+        SELECT id FROM "WebhookDelivery" WHERE id > ${after} ORDER BY id LIMIT ${batchSize}
+      ), target AS (
+        SELECT d.id FROM "WebhookDelivery" d
+        WHERE d.id IN (SELECT id FROM batch)
+          AND d."createdAt" < (${before}::timestamptz AT TIME ZONE 'UTC')
+          AND d.status::text <> 'PENDING'
+        FOR UPDATE SKIP LOCKED
+      ), purged AS (
+        DELETE FROM "WebhookDelivery" d USING target WHERE d.id = target.id
+        RETURNING 1
+      )
+      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`;
+    webhookDeliveries += row?.purged ?? 0;
+    if (!row?.last) break;
+    after = row.last;
+  }
+  return { messages, inboundSms, webhookDeliveries, cutoff };
 }
 
 /**

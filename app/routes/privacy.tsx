@@ -59,6 +59,14 @@ export default function Privacy() {
           sent you. Their downloads never include your email address, number or postcode. Other
           organisations see nothing about you.
         </li>
+        <li>
+          If you are in a team, its team lead sees your first name, your task and when you last
+          reported, never how to contact you.
+        </li>
+        <li>
+          An organisation can have its own systems told when someone joins or reports back. They get
+          your first name and your report, never your email address, number or postcode.
+        </li>
         <li>To keep your account safe and stop misuse.</li>
       </ul>
 

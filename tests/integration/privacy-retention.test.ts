@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runJobsOnce } from "../fixtures/nudges.ts";
-import { createUser, uniqueSuffix } from "../fixtures/people.ts";
+import { createOrganisation, createUser, uniqueSuffix } from "../fixtures/people.ts";
 import { purgeOldMessages } from "~/models/privacy.server.ts";
 import { loader } from "~/routes/privacy.tsx";
 import { db } from "~/utils/db.server.ts";
@@ -205,5 +205,46 @@ describe("the retention purge", () => {
     process.env.RETENTION_DAYS = "90";
     reloadEnv();
     expect(loader()).toMatchObject({ retentionDays: 90, sessionDays: 30 });
+  });
+});
+
+describe("webhook deliveries", () => {
+  it("deletes finished deliveries older than the retention period, and keeps pending and young ones", async () => {
+    const organisation = await createOrganisation();
+    const endpoint = await db.webhookEndpoint.create({
+      select: { id: true },
+      data: {
+        organisationId: organisation.id,
+        url: "https://hooks.example.org/onward",
+        secret: "whsec_retention",
+        events: ["report.created"],
+      },
+    });
+    const delivery = (days: number, status: "PENDING" | "SUCCEEDED" | "FAILED") =>
+      db.webhookDelivery
+        .create({
+          select: { id: true },
+          data: {
+            endpointId: endpoint.id,
+            organisationId: organisation.id,
+            event: "report.created",
+            eventId: `evt_${uniqueSuffix()}`,
+            payload: { data: { feedback: "The gate is broken" } },
+            status,
+            createdAt: daysAgo(days),
+          },
+        })
+        .then((row) => row.id);
+    const oldDone = [await delivery(181, "SUCCEEDED"), await delivery(400, "FAILED")];
+    const kept = [await delivery(181, "PENDING"), await delivery(10, "SUCCEEDED")];
+
+    const result = await purgeOldMessages({ retentionDays: 180, now: NOW, batchSize: 1 });
+    expect(result.webhookDeliveries).toBe(2);
+    const left = await db.webhookDelivery.findMany({
+      select: { id: true },
+      where: { endpointId: endpoint.id },
+    });
+    expect(left.map((row) => row.id).sort()).toEqual([...kept].sort());
+    expect(oldDone.some((id) => left.some((row) => row.id === id))).toBe(false);
   });
 });
