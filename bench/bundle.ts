@@ -300,7 +300,7 @@ scripts, each gzipped at level 6 (what the server's compression middleware sends
 
 ## Machine
 
-${machine}, 2026-11-25. Sizes do not depend on the machine.
+${machine}, ${new Date().toISOString().slice(0, 10)}. Sizes do not depend on the machine.
 
 ## Result: every volunteer page within the targets: ${allOk ? "yes" : "**no**"}
 
