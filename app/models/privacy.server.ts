@@ -705,6 +705,20 @@ export async function deleteAccount({
 // --- Retention -----------------------------------------------------------------------------------
 
 export const PURGE_BATCH_SIZE = 1_000;
+
+/** What one batch of a purge did: the last id it looked at (null past the end), and how many. */
+type BatchResult = { last: string | null; purged: number };
+
+/** Runs `step` over a table in id order, from the start until a batch finds no rows. */
+async function inBatches(step: (after: string) => Promise<BatchResult[]>): Promise<number> {
+  let total = 0;
+  for (let after = ""; ;) {
+    const [row] = await step(after);
+    total += row?.purged ?? 0;
+    if (!row?.last) return total;
+    after = row.last;
+  }
+}
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
@@ -726,9 +740,8 @@ export async function purgeOldMessages({
 }): Promise<{ messages: number; inboundSms: number; webhookDeliveries: number; cutoff: Date }> {
   const cutoff = new Date(now.getTime() - retentionDays * DAY_MS);
   const before = cutoff.toISOString();
-  let messages = 0;
-  for (let after = ""; ;) {
-    const [row] = await db.$queryRaw<Array<{ last: string | null; purged: number }>>`
+  const oldMessages = await inBatches(
+    (after) => db.$queryRaw<BatchResult[]>`
       WITH batch AS (
         SELECT id FROM "Message" WHERE id > ${after} ORDER BY id LIMIT ${batchSize}
       ), target AS (
@@ -743,15 +756,11 @@ export async function purgeOldMessages({
         FROM target WHERE m.id = target.id
         RETURNING 1
       )
-      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`;
-    messages += row?.purged ?? 0;
-    if (!row?.last) break;
-    after = row.last;
-  }
-  messages += await clearDeletedAccountsMessages();
-  let inboundSms = 0;
-  for (let after = ""; ;) {
-    const [row] = await db.$queryRaw<Array<{ last: string | null; purged: number }>>`
+      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`,
+  );
+  const messages = oldMessages + (await clearDeletedAccountsMessages());
+  const inboundSms = await inBatches(
+    (after) => db.$queryRaw<BatchResult[]>`
       WITH batch AS (
         SELECT id FROM "InboundSms" WHERE id > ${after} ORDER BY id LIMIT ${batchSize}
       ), target AS (
@@ -764,16 +773,12 @@ export async function purgeOldMessages({
         UPDATE "InboundSms" s SET body = '' FROM target WHERE s.id = target.id
         RETURNING 1
       )
-      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`;
-    inboundSms += row?.purged ?? 0;
-    if (!row?.last) break;
-    after = row.last;
-  }
+      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`,
+  );
   // A webhook delivery's payload holds what the event said (first names, feedback): once it has
   // succeeded or failed for good and is older than the retention period, the row goes.
-  let webhookDeliveries = 0;
-  for (let after = ""; ;) {
-    const [row] = await db.$queryRaw<Array<{ last: string | null; purged: number }>>`
+  const webhookDeliveries = await inBatches(
+    (after) => db.$queryRaw<BatchResult[]>`
       WITH batch AS (
         SELECT id FROM "WebhookDelivery" WHERE id > ${after} ORDER BY id LIMIT ${batchSize}
       ), target AS (
@@ -786,11 +791,8 @@ export async function purgeOldMessages({
         DELETE FROM "WebhookDelivery" d USING target WHERE d.id = target.id
         RETURNING 1
       )
-      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`;
-    webhookDeliveries += row?.purged ?? 0;
-    if (!row?.last) break;
-    after = row.last;
-  }
+      SELECT (SELECT max(id) FROM batch) AS last, (SELECT count(*)::int FROM purged) AS purged`,
+  );
   return { messages, inboundSms, webhookDeliveries, cutoff };
 }
 

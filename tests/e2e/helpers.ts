@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 import { expect, type CapturedMail, type ReadMail } from "./fixtures";
 
 /** Shared steps for end-to-end specs. */
@@ -104,4 +104,29 @@ export async function livesInDaytime(db: DbClient, email: string, now = new Date
   if (offset < -12) offset += 24;
   const zone = offset === 0 ? "Etc/UTC" : offset > 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
   await db.query(`UPDATE "User" SET timezone = $1 WHERE email = $2`, [zone, email]);
+}
+
+/**
+ * A new organiser of the seeded "warmer-homes" campaign's organisation, signed in on a desk
+ * browser of their own, on the campaign's page.
+ */
+export async function organiserAtWarmerHomes({
+  db,
+  browser,
+  readMail,
+}: {
+  db: DbClient;
+  browser: Browser;
+  readMail: ReadMail;
+}) {
+  const { rows } = await db.query(
+    `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
+  );
+  const campaignId = String(rows[0]?.id);
+  const organiser = await createOrganiser(db, { organisationId: String(rows[0]?.organisationId) });
+  const desk = await browser.newContext();
+  const page = await desk.newPage();
+  await signIn(page, readMail, organiser.email);
+  await page.goto(`/org/campaigns/${campaignId}`);
+  return { campaignId, organiser, desk, page };
 }

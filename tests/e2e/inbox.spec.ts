@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect, test } from "./fixtures";
-import { createOrganiser, joinAndReport, livesInDaytime, mailWithSubject, signIn } from "./helpers";
+import { joinAndReport, livesInDaytime, mailWithSubject, organiserAtWarmerHomes } from "./helpers";
 
 /**
  * The organiser inbox: a volunteer reports with a note for the organisers; an organiser finds it
@@ -24,15 +24,7 @@ test("a volunteer's feedback gets a personal reply, by email and on their page",
   await livesInDaytime(db, email);
 
   // An organiser of the campaign's organisation opens the inbox and filters to unanswered.
-  const { rows } = await db.query(
-    `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
-  );
-  const campaignId = String(rows[0]?.id);
-  const organiser = await createOrganiser(db, { organisationId: String(rows[0]?.organisationId) });
-  const desk = await browser.newContext();
-  const org = await desk.newPage();
-  await signIn(org, readMail, organiser.email);
-  await org.goto(`/org/campaigns/${campaignId}`);
+  const { desk, page: org } = await organiserAtWarmerHomes({ db, browser, readMail });
   await org.getByRole("link", { name: "Open the inbox" }).click();
   await expect(org.getByRole("heading", { level: 1, name: /^Inbox: / })).toBeVisible();
   await org.getByLabel("Waiting for an answer only").check();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect, test } from "./fixtures";
-import { createOrganiser, joinAndReport, livesInDaytime, mailWithSubject, signIn } from "./helpers";
+import { joinAndReport, livesInDaytime, mailWithSubject, organiserAtWarmerHomes } from "./helpers";
 
 /**
  * Champions and teams: an organiser makes a volunteer a team lead from the champions list and puts
@@ -32,15 +32,7 @@ test("an organiser makes a champion team lead, who nudges their team by email", 
   await memberContext.close();
   await livesInDaytime(db, memberEmail);
 
-  const { rows } = await db.query(
-    `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
-  );
-  const campaignId = String(rows[0]?.id);
-  const organiser = await createOrganiser(db, { organisationId: String(rows[0]?.organisationId) });
-  const desk = await browser.newContext();
-  const org = await desk.newPage();
-  await signIn(org, readMail, organiser.email);
-  await org.goto(`/org/campaigns/${campaignId}`);
+  const { campaignId, desk, page: org } = await organiserAtWarmerHomes({ db, browser, readMail });
   await org.getByRole("link", { name: "Find your champions" }).click();
   await expect(org.getByRole("heading", { level: 1, name: "Champions" })).toBeVisible();
   // Each has one report: rank everyone with at least one.

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { expect, test } from "./fixtures";
-import { createOrganiser, joinAndReport, livesInDaytime, mailWithSubject, signIn } from "./helpers";
+import { joinAndReport, livesInDaytime, mailWithSubject, organiserAtWarmerHomes } from "./helpers";
 
 /**
  * "You said, we did": an organiser writes an update that links one volunteer's report; it goes to
@@ -29,15 +29,7 @@ test("a 'you said, we did' update reaches only the volunteer whose report it lin
   await livesInDaytime(db, email);
   await livesInDaytime(db, `${otherName.toLowerCase()}@example.org`);
 
-  const { rows } = await db.query(
-    `SELECT id, "organisationId" FROM "Campaign" WHERE slug = 'warmer-homes'`,
-  );
-  const campaignId = String(rows[0]?.id);
-  const organiser = await createOrganiser(db, { organisationId: String(rows[0]?.organisationId) });
-  const desk = await browser.newContext();
-  const org = await desk.newPage();
-  await signIn(org, readMail, organiser.email);
-  await org.goto(`/org/campaigns/${campaignId}`);
+  const { desk, page: org } = await organiserAtWarmerHomes({ db, browser, readMail });
   await org.getByRole("link", { name: "Send an update" }).click();
   await expect(org.getByRole("heading", { level: 1, name: /^Updates: / })).toBeVisible();
   await org.getByRole("link", { name: "Write an update" }).click();
