@@ -5,12 +5,11 @@ import { ServerMode } from "@remix-run/dev/dist/config/serverModes.js";
 import type { ServerBuild } from "@remix-run/node";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
-import { addMember, createUser } from "../fixtures/people.ts";
+import { addMember, createUser, sessionCookie } from "../fixtures/people.ts";
 import { REPO_ROOT } from "../setup/postgres.ts";
 import { submitReport } from "~/loop/service.server.ts";
 import { createApp } from "~/server/app.ts";
 import { db } from "~/utils/db.server.ts";
-import { startUserSession } from "~/utils/session.server.ts";
 import { makeUnsubscribeToken } from "~/utils/unsubscribe.server.ts";
 
 /**
@@ -236,15 +235,7 @@ export const PEOPLE = [
 ] as const;
 export type Who = (typeof PEOPLE)[number];
 
-/** The session cookie ("name=value") of a new session for a user. */
-export async function sessionCookie(userId: string): Promise<string> {
-  const response = await startUserSession({
-    request: new Request("http://localhost:3000/sign-in"),
-    userId,
-    redirectTo: "/",
-  });
-  return (response.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
-}
+export { sessionCookie };
 
 /**
  * Organisation A with a live campaign and a volunteer who has reported on one task and holds the
@@ -312,8 +303,8 @@ export async function createWorld() {
   };
   const [volunteerCookie, teamLeadCookie, otherCookie, organiserCookie, ownerCookie] =
     await Promise.all(
-      [ids.volunteer, ids.teamLead, ids.otherOrganiser, ids.organiser, ids.owner].map(
-        sessionCookie,
+      [ids.volunteer, ids.teamLead, ids.otherOrganiser, ids.organiser, ids.owner].map((id) =>
+        sessionCookie(id),
       ),
     );
   const cookies: Record<Who, string | null> = {

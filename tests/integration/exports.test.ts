@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
-import { addMember, createUser, uniqueSuffix } from "../fixtures/people.ts";
+import { addMember, createUser, sessionCookie, uniqueSuffix } from "../fixtures/people.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
 import { skipAssignment, submitReport } from "~/loop/service.server.ts";
 import { EXPORT_BATCH_SIZE, volunteerExportId } from "~/models/exports.server.ts";
@@ -8,18 +8,8 @@ import { loader as participationLoader } from "~/routes/org.campaigns.$campaignI
 import { loader as reportsLoader } from "~/routes/org.campaigns.$campaignId.reports[.]csv.ts";
 import { CSV_BOM, parseCsv } from "~/utils/csv.ts";
 import { db, pool } from "~/utils/db.server.ts";
-import { startUserSession } from "~/utils/session.server.ts";
 
 type Loader = typeof reportsLoader;
-
-async function sessionCookie(userId: string) {
-  const response = await startUserSession({
-    request: new Request("http://localhost:3000/sign-in"),
-    userId,
-    redirectTo: "/",
-  });
-  return (response.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
-}
 
 async function call(
   loader: Loader,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
-import { addMember, createUser } from "../fixtures/people.ts";
+import { addMember, createUser, sessionCookie } from "../fixtures/people.ts";
 import { startSmtpCapture, type SmtpCapture } from "../setup/smtp.ts";
 import { submitReport, skipAssignment } from "~/loop/service.server.ts";
 import { actOnInboxItem, FEEDBACK_REPLY_KIND, listInbox } from "~/models/inbox.server.ts";
@@ -16,7 +16,6 @@ import { db } from "~/utils/db.server.ts";
 import { deliverMessage } from "~/utils/delivery.server.ts";
 import { verifySmtp } from "~/utils/email.server.ts";
 import { reloadEnv } from "~/utils/env.server.ts";
-import { startUserSession } from "~/utils/session.server.ts";
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;
@@ -50,18 +49,9 @@ const INBOX_LADDER = [
   },
 ];
 
-async function cookieFor(userId: string) {
-  const response = await startUserSession({
-    request: new Request("http://localhost:3000/sign-in"),
-    userId,
-    redirectTo: "/",
-  });
-  return (response.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
-}
-
 async function get(userId: string, path: string) {
   return new Request(`http://localhost:3000${path}`, {
-    headers: { Cookie: await cookieFor(userId) },
+    headers: { Cookie: await sessionCookie(userId) },
   });
 }
 
@@ -71,7 +61,7 @@ async function post(userId: string, path: string, fields: Record<string, string>
   return new Request(`http://localhost:3000${path}`, {
     method: "POST",
     body,
-    headers: { Cookie: await cookieFor(userId), Origin: "http://localhost:3000" },
+    headers: { Cookie: await sessionCookie(userId), Origin: "http://localhost:3000" },
   });
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
+import { sessionCookie } from "../fixtures/people.ts";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
 import { OFFLINE_SYNC_HEADER } from "~/enhance/protocol.ts";
 import { action as reportAction } from "~/routes/tasks.$id.report.tsx";
 import { db } from "~/utils/db.server.ts";
-import { startUserSession } from "~/utils/session.server.ts";
 
 /**
  * The server side of offline report-back (docs/decisions/011): the phone replays a saved report
@@ -12,15 +12,6 @@ import { startUserSession } from "~/utils/session.server.ts";
  */
 
 const context = { cspNonce: "test" };
-
-async function cookieFor(userId: string) {
-  const response = await startUserSession({
-    request: new Request("http://localhost:3000/sign-in"),
-    userId,
-    redirectTo: "/",
-  });
-  return (response.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
-}
 
 async function sendReport({
   userId,
@@ -37,7 +28,7 @@ async function sendReport({
     method: "POST",
     body: new URLSearchParams(fields),
     headers: {
-      Cookie: await cookieFor(userId),
+      Cookie: await sessionCookie(userId),
       Origin: "http://localhost:3000",
       "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
       ...(offline ? { [OFFLINE_SYNC_HEADER]: "1" } : {}),

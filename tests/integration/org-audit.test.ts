@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { joinVolunteer } from "../fixtures/nudges.ts";
-import { addMember, createUser } from "../fixtures/people.ts";
-import { createPrivacyWorld, requestWithCookie, sessionCookie } from "../fixtures/privacy.ts";
+import { addMember, createUser, sessionCookie } from "../fixtures/people.ts";
+import { createPrivacyWorld, requestWithCookie } from "../fixtures/privacy.ts";
 import { listAuditEvents, recordAuditEvents } from "~/models/audit.server.ts";
 import { changeCampaignStatus, updateCampaignNudges } from "~/models/campaign.server.ts";
 import { ForbiddenError } from "~/models/membership.server.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
-import { addMember, createUser, uniqueSuffix } from "../fixtures/people.ts";
+import { addMember, createUser, sessionCookie, uniqueSuffix } from "../fixtures/people.ts";
 import { ForbiddenError } from "~/models/membership.server.ts";
 import { updateCampaignNudges } from "~/models/campaign.server.ts";
 import { updateOrganisationSettings } from "~/models/organisation.server.ts";
@@ -13,22 +13,12 @@ import { loader as peopleLoader } from "~/routes/org.people._index.tsx";
 import { action as settingsAction, loader as settingsLoader } from "~/routes/org.settings.tsx";
 import { parseNudgeSettings } from "~/schemas/nudges.ts";
 import { db } from "~/utils/db.server.ts";
-import { startUserSession } from "~/utils/session.server.ts";
 
 const context = { cspNonce: "test" };
 
-async function cookieFor(userId: string) {
-  const response = await startUserSession({
-    request: new Request("http://localhost:3000/sign-in"),
-    userId,
-    redirectTo: "/",
-  });
-  return (response.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
-}
-
 async function get(userId: string, path: string) {
   return new Request(`http://localhost:3000${path}`, {
-    headers: { Cookie: await cookieFor(userId) },
+    headers: { Cookie: await sessionCookie(userId) },
   });
 }
 
@@ -38,7 +28,7 @@ async function post(userId: string, path: string, fields: Record<string, string>
   return new Request(`http://localhost:3000${path}`, {
     method: "POST",
     body,
-    headers: { Cookie: await cookieFor(userId), Origin: "http://localhost:3000" },
+    headers: { Cookie: await sessionCookie(userId), Origin: "http://localhost:3000" },
   });
 }
 

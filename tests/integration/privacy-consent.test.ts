@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
-import { requestWithCookie, sessionCookie } from "../fixtures/privacy.ts";
+import { sessionCookie } from "../fixtures/people.ts";
+import { requestWithCookie } from "../fixtures/privacy.ts";
 import { queueReminder } from "~/loop/nudges.server.ts";
 import { action, loader } from "~/routes/account.tsx";
 import { CONSENT_WORDING } from "~/schemas/privacy.ts";

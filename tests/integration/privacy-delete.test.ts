@@ -2,11 +2,11 @@ import { createServer } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listJobs, runJobsOnce } from "../fixtures/nudges.ts";
+import { sessionCookie } from "../fixtures/people.ts";
 import {
   createActiveVolunteer,
   createPrivacyWorld,
   requestWithCookie,
-  sessionCookie,
   type PrivacyWorld,
 } from "../fixtures/privacy.ts";
 import { startSmtpCapture, type SmtpCapture } from "../setup/smtp.ts";
