@@ -136,6 +136,11 @@ export function createApp({
     if (req.method === "GET" || req.method === "HEAD") return next();
     res.on("finish", () => {
       if (req.complete) return;
+      // Whatever was reading the body (Remix's request stream, which nobody will read now) pauses
+      // the socket whenever its buffer is full, which would stall the next request on a kept-alive
+      // connection behind this one's unread bytes: take the body over and read it to nowhere.
+      req.removeAllListeners("data");
+      req.removeAllListeners("readable");
       let discarded = 0;
       req.on("data", (chunk: Buffer) => {
         discarded += chunk.length;
