@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { Locator, Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
+import { nameTag } from "./helpers";
 
 /**
  * WCAG 2.2 AA checks that axe (run on every page load by ./fixtures) can't make: a volunteer's
@@ -22,7 +22,7 @@ async function tabTo(page: Page, target: Locator, most = 60) {
 }
 
 async function joinByKeyboard(page: Page) {
-  const name = `Key${randomBytes(3).toString("hex")}`;
+  const name = `Key${nameTag()}`;
   await page.goto("/join/warmer-homes");
   await tabTo(page, page.getByLabel("Your first name"));
   await page.keyboard.type(name);

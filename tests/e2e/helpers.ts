@@ -130,3 +130,11 @@ export async function organiserAtWarmerHomes({
   await page.goto(`/org/campaigns/${campaignId}`);
   return { campaignId, organiser, desk, page };
 }
+
+/**
+ * Six random letters, to make a test person's name unique. Letters only: a "name" with six or more
+ * digits reads as a phone number, and the pages others see show "Someone" instead.
+ */
+export function nameTag() {
+  return Array.from(randomBytes(6), (byte) => String.fromCharCode(97 + (byte % 26))).join("");
+}

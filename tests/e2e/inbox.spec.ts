@@ -1,6 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { expect, test } from "./fixtures";
-import { joinAndReport, livesInDaytime, mailWithSubject, organiserAtWarmerHomes } from "./helpers";
+import {
+  joinAndReport,
+  livesInDaytime,
+  mailWithSubject,
+  nameTag,
+  organiserAtWarmerHomes,
+} from "./helpers";
 
 /**
  * The organiser inbox: a volunteer reports with a note for the organisers; an organiser finds it
@@ -15,7 +20,7 @@ test("a volunteer's feedback gets a personal reply, by email and on their page",
   readMail,
 }) => {
   test.slow(true, "two people, and every page load is checked with axe");
-  const name = `Ines${randomBytes(3).toString("hex")}`;
+  const name = `Ines${nameTag()}`;
   const email = `${name.toLowerCase()}@example.org`;
   const feedback = `The gate on Elm Road is broken (${name}).`;
 

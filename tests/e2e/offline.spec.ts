@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import AxeBuilder from "@axe-core/playwright";
 import type { BrowserContext, Page } from "@playwright/test";
 import { PAGES_CACHE } from "../../app/enhance/protocol.ts";
 import { AXE_TAGS, expect, test } from "./fixtures";
+import { nameTag } from "./helpers";
 import type { DbClient } from "./helpers";
 
 /**
@@ -19,7 +19,7 @@ test.describe.configure({ timeout: 120_000 });
 
 /** Joins the seeded demo campaign as someone new; ends on their first task. Returns its id. */
 async function join(page: Page) {
-  const name = `Off${randomBytes(3).toString("hex")}`;
+  const name = `Off${nameTag()}`;
   await page.goto("/join/warmer-homes");
   await page.getByLabel("Your first name").fill(name);
   await page.getByLabel("Email address").fill(`${name.toLowerCase()}@example.org`);

@@ -1,8 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { createOrganiser, signIn } from "./helpers";
+import { createOrganiser, nameTag, signIn } from "./helpers";
 
 /**
  * A volunteer on their phone looks after their own data: joins the demo campaign, downloads
@@ -28,7 +27,7 @@ for (const javaScriptEnabled of [true, false]) {
     test("download my data, stop emails, delete my account", async ({ page, db }) => {
       // Six pages, each checked by axe, on a shared machine.
       test.setTimeout(120_000);
-      const name = `Priv${randomBytes(3).toString("hex")}`;
+      const name = `Priv${nameTag()}`;
       const email = `${name.toLowerCase()}@example.org`;
       await join(page, name, email);
 

@@ -1,6 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { expect, test } from "./fixtures";
-import { joinAndReport, livesInDaytime, mailWithSubject, organiserAtWarmerHomes } from "./helpers";
+import {
+  joinAndReport,
+  livesInDaytime,
+  mailWithSubject,
+  nameTag,
+  organiserAtWarmerHomes,
+} from "./helpers";
 
 /**
  * Champions and teams: an organiser makes a volunteer a team lead from the champions list and puts
@@ -16,10 +21,7 @@ test("an organiser makes a champion team lead, who nudges their team by email", 
   readMail,
 }) => {
   test.slow(true, "three people, and every page load is checked with axe");
-  // Letters only: a first "name" made mostly of digits is never shown (it may be a phone number).
-  const tag = randomBytes(3)
-    .toString("hex")
-    .replace(/\d/g, (d) => "ghijklmnop"[Number(d)]!);
+  const tag = nameTag();
   const leadName = `Lena${tag}`;
   const memberName = `Milo${tag}`;
   const memberEmail = `${memberName.toLowerCase()}@example.org`;

@@ -1,6 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { expect, test } from "./fixtures";
-import { joinAndReport, livesInDaytime, mailWithSubject, organiserAtWarmerHomes } from "./helpers";
+import {
+  joinAndReport,
+  livesInDaytime,
+  mailWithSubject,
+  nameTag,
+  organiserAtWarmerHomes,
+} from "./helpers";
 
 /**
  * "You said, we did": an organiser writes an update that links one volunteer's report; it goes to
@@ -15,7 +20,7 @@ test("a 'you said, we did' update reaches only the volunteer whose report it lin
   readMail,
 }) => {
   test.slow(true, "three people, and every page load is checked with axe");
-  const tag = randomBytes(3).toString("hex");
+  const tag = nameTag();
   const name = `Una${tag}`;
   const email = `${name.toLowerCase()}@example.org`;
   const feedback = `The bus stop on Elm Road has no shelter (${name}).`;

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
 import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
-import { createOrganiser, signIn } from "./helpers";
+import { createOrganiser, nameTag, signIn } from "./helpers";
 
 /**
  * A citizen joins the demo campaign ("Warmer Homes for Greenfield") from its join link, reports
@@ -60,7 +59,7 @@ for (const javaScriptEnabled of [true, false]) {
       page,
     }) => {
       const before = await progressTotal(page);
-      const name = `Dana${randomBytes(3).toString("hex")}`;
+      const name = `Dana${nameTag()}`;
       await join(page, name);
 
       // Bad input is explained next to the field and nothing is recorded.
@@ -140,7 +139,7 @@ for (const javaScriptEnabled of [true, false]) {
 
       const volunteer = await browser.newContext({ javaScriptEnabled });
       const phone = await volunteer.newPage();
-      await join(phone, `Fay${randomBytes(3).toString("hex")}`);
+      await join(phone, `Fay${nameTag()}`);
       await reportBack(phone, async (p) => {
         await p.getByLabel("How many doors did you knock on?").fill("31");
         await p.getByLabel("It was hard").check();
@@ -156,7 +155,7 @@ for (const javaScriptEnabled of [true, false]) {
     test("the other branch: ready to lead goes straight to the team task; skipping goes to leaflets", async ({
       page,
     }) => {
-      await join(page, `Eli${randomBytes(3).toString("hex")}`);
+      await join(page, `Eli${nameTag()}`);
       await reportBack(page, async (p) => {
         await p.getByLabel("How many doors did you knock on?").fill("25");
         await p.getByLabel("It went well").check();
