@@ -62,9 +62,18 @@ function httpsRequired() {
 const utc = (date: Date) => Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
 const isoOf = (column: string) =>
   Prisma.sql`to_char(${Prisma.raw(column)}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-/** The first word of a person's name: all a receiver learns about who they are. */
-const firstNameOf = (column: string) =>
-  Prisma.sql`NULLIF(split_part(btrim(${Prisma.raw(column)}), ' ', 1), '')`;
+/**
+ * The first word of a person's name, all a receiver learns about who they are: firstNameOnly
+ * (app/utils/format.ts) in SQL, null where that says "Someone" (no name, or a word that looks like
+ * an email address or a phone number).
+ */
+export const firstNameOf = (column: string) =>
+  Prisma.sql`(SELECT CASE
+      WHEN w = '' OR w LIKE '%@%' OR length(regexp_replace(w, '\\D', '', 'g')) >= 6 THEN NULL
+      ELSE left(w, 40) END
+    FROM (SELECT (regexp_split_to_array(
+      regexp_replace(coalesce(${Prisma.raw(column)}, ''), '^\\s+|\\s+$', '', 'g'), '\\s+'))[1] AS w
+    ) AS first_word)`;
 const CAMPAIGN_JSON = Prisma.sql`jsonb_build_object('id', c.id, 'slug', c.slug, 'title', c.title)`;
 
 type Executor = Pick<Tx, "$executeRaw" | "$queryRaw">;

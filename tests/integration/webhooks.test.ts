@@ -15,11 +15,13 @@ import {
   actOnEndpoint,
   createEndpoint,
   deliverWebhook,
+  firstNameOf,
   recordVolunteerJoined,
   webhookJobKey,
 } from "~/models/webhooks.server.ts";
 import { WEBHOOK_EVENTS, endpointUrlProblem, type WebhookEvent } from "~/schemas/webhooks.ts";
 import { db } from "~/utils/db.server.ts";
+import { firstNameOnly } from "~/utils/format";
 import { reloadEnv } from "~/utils/env.server.ts";
 
 /**
@@ -776,5 +778,27 @@ describe("the owner's pages", () => {
       { action: "webhook.created", actorId: a.owner.id },
       { action: "webhook.deleted", actorId: a.owner.id },
     ]);
+  });
+});
+
+describe("the first name a receiver gets", () => {
+  it("follows the pages' rule: the first word, never one that looks like an email or a phone number", async () => {
+    const names = [
+      "Eve Smith",
+      "  Ana\tMaria  ",
+      "eve@example.org",
+      "07911 123456",
+      "+447911123456 Bob",
+      "R2D2 unit",
+      "",
+      "   ",
+      "x".repeat(60),
+      "Zoë",
+    ];
+    for (const name of names) {
+      const [row] = await db.$queryRaw<Array<{ first: string | null }>>`
+        SELECT ${firstNameOf("n.name")} AS first FROM (SELECT ${name}::text AS name) AS n`;
+      expect(row?.first ?? "Someone", JSON.stringify(name)).toBe(firstNameOnly(name));
+    }
   });
 });
