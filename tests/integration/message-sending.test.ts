@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import {
+  jobsAbout,
   joinVolunteer,
   keepOnlyJobs,
   listJobs,
@@ -211,6 +212,58 @@ describe("a message being sent", () => {
     expect(await runJobsOnce()).toEqual([]);
     expect(mailTo(volunteer.email)).toHaveLength(1);
     expect(await listJobs({ key: `deliver:${id}` })).toEqual([]);
+  });
+
+  it("swept while a worker takes its old job, still gets a job that sends it", async () => {
+    // A worker started just after a crashed one's jobs were freed: its runner takes the freed
+    // job of a message the sweep is requeuing at that moment, finds the message still SENDING
+    // (the sweep has not committed), and finishes that job. The sweep must leave a job that runs.
+    const setup = await createLadderCampaign();
+    const volunteer = await joinVolunteer(setup);
+    const id = await taskEmail(volunteer.userId);
+    await keepOnlyJobs([`deliver:${id}`]);
+    const [oldJob] = await listJobs({ key: `deliver:${id}` });
+    expect(oldJob).toBeDefined();
+    const dead = await workerConnection();
+    await claim(dead, id);
+    await crash(dead);
+
+    // The other worker's fetch is locking the old job (not yet committed)…
+    const other = await workerConnection();
+    await other.query("BEGIN");
+    await other.query(
+      "UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'other-worker' WHERE id = $1",
+      [oldJob!.id],
+    );
+    // …while the sweep requeues the message: it waits for that fetch at its job.
+    const swept = sweep();
+    for (let i = 0; ; i++) {
+      const { rowCount } = await pool.query(
+        "SELECT 1 FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()",
+      );
+      if (rowCount) break;
+      if (i > 250) throw new Error("The sweep never waited for the worker's fetch");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // The old job runs before the sweep commits: the message is still SENDING to it.
+    expect(await deliverMessage({ messageId: id })).toEqual({
+      outcome: "skipped",
+      reason: "being sent",
+    });
+    await other.query("COMMIT");
+    expect(await swept).toEqual([id]);
+    // The other worker records that job as done, as graphile-worker completes a job.
+    await pool.query("DELETE FROM graphile_worker._private_jobs WHERE id = $1", [oldJob!.id]);
+    expect(await statusOf(id)).toBe("QUEUED");
+
+    expect(await runJobsOnce()).toEqual([]);
+    await smtp.waitForMail(volunteer.email, { timeoutMs: 5_000 });
+    expect(await db.message.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      status: "SENT",
+      attempts: 1,
+    });
+    expect(mailTo(volunteer.email)).toHaveLength(1);
+    expect(await jobsAbout(id)).toEqual([]);
   });
 
   it("a crash between the send and recording SENT is the one way a message goes twice", async () => {
