@@ -32,13 +32,21 @@ async function join(page: Page) {
   return id;
 }
 
-/** Waits until the service worker controls the page and keeps these pages for offline use. */
+/**
+ * Waits until the service worker controls the page, has settled, and keeps these pages for
+ * offline use.
+ */
 async function expectKeptOffline(page: Page, paths: string[]) {
   await expect
     .poll(
       () =>
         page.evaluate(async (wanted) => {
           if (!navigator.serviceWorker?.controller) return false;
+          // Settled: no worker still installing or waiting, so going offline (which Playwright
+          // applies to each service worker too) never meets one coming or going.
+          const registration = await navigator.serviceWorker.getRegistration();
+          if (!registration || registration.installing || registration.waiting) return false;
+          if (registration.active?.state !== "activated") return false;
           for (const path of wanted) {
             if (!(await caches.match(new URL(path, location.href).href))) return false;
           }
