@@ -4,7 +4,7 @@
  *
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:http -- \
  *     [--connections 16] [--duration 15] [--reports 4000] [--port 3390] [--skip-build] \
- *     [--only page|report] [--profile DIR]
+ *     [--only page|report] [--profile DIR] [--web-processes N]
  *
  * DATABASE_URL is an admin connection. The bench
  * 1. builds the app (`npm run build`, unless --skip-build);
@@ -14,7 +14,8 @@
  *    migrated, with one live campaign (tests/fixtures/ladder.ts) and `reports` + 1,000 signed-in
  *    volunteers each with the first task open;
  * 3. starts the production server (`app/server/index.ts`, NODE_ENV=production, no job worker, so
- *    the measurement is of the web process; TRUST_PROXY so each request's X-Forwarded-For
+ *    the measurement is of the web process; WEB_CONCURRENCY=--web-processes, default 1;
+ *    TRUST_PROXY so each request's X-Forwarded-For
  *    address counts for the per-address limits, as behind a load balancer);
  * 4. runs bench/http-load.ts (autocannon) as a second process: 3 s of warm-up, then the task page
  *    GET for `duration` seconds over 1,000 volunteers' pages, then one report POST for each of
@@ -44,6 +45,8 @@ const { values: args } = parseArgs({
     profile: { type: "string" },
     /** Only these phases: page, report (both by default). */
     only: { type: "string" },
+    /** WEB_CONCURRENCY: web processes serving the port together. */
+    "web-processes": { type: "string", default: "1" },
   },
 });
 const connections = Number(args.connections);
@@ -168,6 +171,7 @@ try {
       DATABASE_URL: appUrl,
       SESSION_SECRET: sessionSecret,
       RUN_WORKER: "false",
+      WEB_CONCURRENCY: args["web-processes"],
       TRUST_PROXY: "true",
       OUTBOX_PREVIEW: "false",
       SEED_DEMO: "false",
@@ -237,7 +241,7 @@ try {
       .map((l) => l.toFixed(1))
       .join(
         " ",
-      )} at the end, Node ${process.version}, ${version.split(" on ")[0]} (${settings}), ${new Date().toISOString()}`,
+      )} at the end, Node ${process.version}, ${args["web-processes"]} web process(es), ${version.split(" on ")[0]} (${settings}), ${new Date().toISOString()}`,
   );
   console.log("");
   console.log("| what | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | statuses |");

@@ -114,4 +114,14 @@ describe("parseEnv", () => {
     expect(env.SEED_DEMO).toBe(false);
     expectOneLine(errorOf({ SEED_DEMO: "yes" }), "SEED_DEMO");
   });
+
+  it("serves from one web process unless WEB_CONCURRENCY says how many (1–16)", () => {
+    expect(parseEnv({}).WEB_CONCURRENCY).toBe(1);
+    expect(parseEnv({ WEB_CONCURRENCY: "4" }).WEB_CONCURRENCY).toBe(4);
+    for (const bad of ["0", "17", "2.5", "many"]) {
+      const error = errorOf({ WEB_CONCURRENCY: bad });
+      expectOneLine(error, "WEB_CONCURRENCY");
+      expect(error.message).toContain("must be a whole number from 1 to 16");
+    }
+  });
 });

@@ -122,6 +122,13 @@ const EnvSchema = z
       .min(1, { message: "must be a whole number from 1 to 8" })
       .max(8, { message: "must be a whole number from 1 to 8" })
       .default(5),
+    /** Web processes serving the port together (node:cluster); 1 serves from this process. */
+    WEB_CONCURRENCY: z.coerce
+      .number({ message: "must be a whole number from 1 to 16" })
+      .int({ message: "must be a whole number from 1 to 16" })
+      .min(1, { message: "must be a whole number from 1 to 16" })
+      .max(16, { message: "must be a whole number from 1 to 16" })
+      .default(1),
     /** Message and inbound text bodies older than this many days are purged (purge-old-messages). */
     RETENTION_DAYS: z.coerce
       .number({ message: "must be a whole number of days from 1 to 3650" })

@@ -97,9 +97,16 @@ export async function kill(started: Child, signal: NodeJS.Signals) {
   return exited;
 }
 
-export async function waitForOutput(started: Child, pattern: RegExp, timeoutMs = 60_000) {
+/** Waits until the process has printed a match of `pattern`; returns the first match. */
+export async function waitForOutput(
+  started: Child,
+  pattern: RegExp,
+  timeoutMs = 60_000,
+): Promise<RegExpExecArray> {
   const since = Date.now();
-  while (!pattern.test(started.output())) {
+  for (;;) {
+    const match = pattern.exec(started.output());
+    if (match) return match;
     if (!started.running()) {
       throw new Error(`${started.name} exited (${started.child.exitCode}):\n${started.output()}`);
     }

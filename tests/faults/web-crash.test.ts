@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReporters, reportForm, storedReports } from "./data.ts";
 import {
@@ -10,6 +11,7 @@ import {
   send,
   waitForHealthy,
   webEnv,
+  waitForOutput,
   type Answer,
 } from "./helpers.ts";
 import { db } from "~/utils/db.server.ts";
@@ -172,6 +174,96 @@ describe("the web process under faults", () => {
     expect(second.output()).not.toMatch(/uncaught|unhandled/i);
   }, 600_000);
 });
+
+describe("several web processes (WEB_CONCURRENCY)", () => {
+  it("one killed with -9 is replaced, the port keeps serving, and SIGTERM stops them all", async () => {
+    processes.printOutputOnFailure();
+    const total = 200;
+    const { campaign, reporters } = await createReporters(total);
+    const keys = reporters.map(() => randomUUID());
+    const assignmentIds = reporters.map((reporter) => reporter.assignmentId);
+    const post = (index: number) =>
+      send(`${CLUSTER_BASE}/tasks/${reporters[index]!.assignmentId}/report`, {
+        method: "POST",
+        cookie: reporters[index]!.cookie,
+        form: reportForm(keys[index]!),
+        origin: CLUSTER_BASE,
+      });
+
+    const web = processes.web("web ×2", {
+      appDir,
+      env: {
+        ...webEnv({ port: CLUSTER_PORT, databaseUrl: process.env.DATABASE_URL ?? "" }),
+        WEB_CONCURRENCY: "2",
+      },
+    });
+    await waitForOutput(web, /Onward is running at \S+ \(2 web processes\)/);
+    await waitForHealthy(CLUSTER_BASE, web);
+    const first = childrenOf(web.pid);
+    expect(first).toHaveLength(2);
+
+    // Half the reports, over both processes.
+    const half = reporters.slice(0, total / 2).map((_, index) => index);
+    const before = await mapLimit(half, CONCURRENCY, (index) => post(index));
+    expect(before.filter((answer) => !accepted(answer))).toEqual([]);
+
+    // One of them dies; the first process starts another in its place.
+    const t0 = Date.now();
+    process.kill(first[0]!, "SIGKILL");
+    await waitForOutput(
+      web,
+      new RegExp(`pid ${first[0]}\\) stopped \\(SIGKILL\\); starting another`),
+    );
+    const serving = await waitForOutput(web, /A new web process \(pid (\d+)\) is serving/);
+    const now = childrenOf(web.pid);
+    expect(now).toEqual([first[1]!, Number(serving[1])].sort((a, b) => a - b));
+    await waitForHealthy(CLUSTER_BASE, web);
+    console.log(`[faults] WEB_CONCURRENCY=2: a killed web process was replaced in ${seconds(t0)}`);
+
+    // The other half, served by the survivor and the newcomer.
+    const rest = reporters.slice(total / 2).map((_, index) => index + total / 2);
+    const after = await mapLimit(rest, CONCURRENCY, (index) => post(index));
+    expect(after.filter((answer) => !accepted(answer))).toEqual([]);
+    const stored = await storedReports(assignmentIds);
+    expect(stored).toHaveLength(total);
+    await expectConsistent(campaign.id, assignmentIds, total);
+
+    // SIGTERM to the first process stops every web process, cleanly.
+    expect(await kill(web, "SIGTERM")).toEqual({ code: 0, signal: null });
+    expect(now.filter(isAlive)).toEqual([]);
+    expect(web.output()).not.toMatch(/uncaught|unhandled/i);
+  }, 300_000);
+});
+
+const CLUSTER_PORT = 3302;
+const CLUSTER_BASE = `http://127.0.0.1:${CLUSTER_PORT}`;
+
+/** The pids of a web process's web children (Linux /proc), not tsx's esbuild service. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid …: comm may hold spaces, so read after its closing bracket.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (ppid === pid && command.includes("app/server/index.ts")) children.push(Number(entry));
+    } catch {
+      // It ended while we looked.
+    }
+  }
+  return children.sort((a, b) => a - b);
+}
+
+function isAlive(pid: number) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * One transaction per report, seen from outside: as many tasks closed as reports stored, as many
