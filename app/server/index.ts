@@ -88,7 +88,9 @@ async function startWebProcesses(count: number) {
     log(
       `A web process (pid ${worker.process.pid}) stopped (${signal ?? `exit ${code}`}); starting another.`,
     );
-    setTimeout(fork, 1_000).unref();
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, 1_000).unref();
   });
   let listening = 0;
   const allListening = new Promise<void>((resolve) => {
@@ -111,7 +113,8 @@ async function startWebProcesses(count: number) {
             new Promise<void>((resolve) => {
               if (worker.isDead()) return resolve();
               worker.once("exit", () => resolve());
-              worker.send("onward:stop");
+              // A process already on its way out can't take the message; its exit resolves this.
+              worker.send("onward:stop", (error: Error | null) => void error);
             }),
         ),
       ).then(() => {});
