@@ -42,24 +42,21 @@ export const thanksJobKey = (assignmentId: string) => `thanks:${assignmentId}`;
 
 /**
  * Schedules the reminder (dueAt − reminderHours) and the overdue nudge (dueAt + overdueHours) of a
- * new assignment, keyed per assignment. Hours come from the campaign's settings.
+ * new assignment, keyed per assignment. Hours come from the campaign's settings (as the loop read
+ * them with its ladder).
  */
 export async function scheduleAssignmentNudges({
   tx,
   assignment,
-  campaignId,
+  settings,
   now,
 }: {
   tx: Tx;
   assignment: { id: string; dueAt: Date };
-  campaignId: string;
+  settings: unknown;
   now: Date;
 }) {
-  const campaign = await tx.campaign.findUniqueOrThrow({
-    select: { settings: true },
-    where: { id: campaignId },
-  });
-  const { reminderHours, overdueHours } = parseNudgeSettings(campaign.settings);
+  const { reminderHours, overdueHours } = parseNudgeSettings(settings);
   const due = assignment.dueAt.getTime();
   const remindAt = new Date(due - reminderHours * HOUR_MS);
   if (reminderHours > 0 && remindAt.getTime() >= now.getTime() + MIN_REMINDER_LEAD_MS) {

@@ -13,10 +13,9 @@ import {
   createAssignment,
   createReport,
   findReportByKey,
-  lockAssignment,
-  readHistory,
+  lockForLoop,
 } from "~/models/assignment.server.ts";
-import { readCampaignForLoop, readLadderRows } from "~/models/ladder.server.ts";
+import { readCampaignLadder, type LoopCampaign } from "~/models/ladder.server.ts";
 import { queueTaskMessages } from "~/models/message.server.ts";
 import { scheduleAssignmentNudges, scheduleThanksAndNext } from "~/loop/nudges.server.ts";
 import {
@@ -43,13 +42,8 @@ export type LoopResult =
     }
   | { ok: false; status: 404 | 409; error: string };
 
-async function loadLadder(tx: Tx, campaignId: string) {
-  const campaign = await readCampaignForLoop({ tx, campaignId });
-  const rows = await readLadderRows({ tx, campaignId });
-  return {
-    campaign,
-    ladder: ladderFromRows({ campaignId, firstTaskId: campaign.firstTaskId, rows }),
-  };
+function ladderOf(campaign: LoopCampaign, rows: Parameters<typeof ladderFromRows>[0]["rows"]) {
+  return ladderFromRows({ campaignId: campaign.id, firstTaskId: campaign.firstTaskId, rows });
 }
 
 async function openNext({
@@ -63,7 +57,7 @@ async function openNext({
 }: {
   tx: Tx;
   decision: Decision;
-  campaign: { id: string; organisationId: string };
+  campaign: LoopCampaign;
   userId: string;
   previousId: string | null;
   now: Date;
@@ -94,7 +88,7 @@ async function openNext({
       previousId,
     },
   });
-  await scheduleAssignmentNudges({ tx, assignment: next, campaignId: campaign.id, now });
+  await scheduleAssignmentNudges({ tx, assignment: next, settings: campaign.settings, now });
   if (!announceNext) return next.id;
   await queueTaskMessages({
     tx,
@@ -124,8 +118,8 @@ export async function assignFirstTask({
     where: { campaignId, userId, status: "ASSIGNED" },
   });
   if (existing) return existing.id;
-  const { campaign, ladder } = await loadLadder(tx, campaignId);
-  const decision = decideFirst({ ladder, now });
+  const { campaign, rows } = await readCampaignLadder({ tx, campaignId });
+  const decision = decideFirst({ ladder: ladderOf(campaign, rows), now });
   return openNext({ tx, decision, campaign, userId, previousId: null, now });
 }
 
@@ -161,11 +155,11 @@ export async function submitReport({
 }): Promise<LoopResult> {
   try {
     return await db.$transaction(async (tx) => {
-      const assignment = await lockAssignment({ tx, assignmentId });
-      if (!assignment || assignment.userId !== userId) {
+      const state = await lockForLoop({ tx, assignmentId, idempotencyKey });
+      if (!state || state.assignment.userId !== userId) {
         return { ok: false, status: 404, error: "We can't find that task." } as const;
       }
-      const earlier = await findReportByKey({ tx, idempotencyKey });
+      const { assignment, earlier, campaign } = state;
       if (earlier) {
         if (earlier.assignmentId !== assignmentId || earlier.userId !== userId) {
           return {
@@ -177,7 +171,7 @@ export async function submitReport({
         return {
           ok: true,
           assignmentId,
-          nextAssignmentId: earlier.assignment.next?.id ?? null,
+          nextAssignmentId: earlier.nextId,
           endMessage: null,
           repeated: true,
         } as const;
@@ -194,32 +188,19 @@ export async function submitReport({
               : "This task is closed, so it can't take a report.",
         } as const;
       }
-      const openSince =
-        assignment.status === "EXPIRED"
-          ? await tx.assignment.findFirst({
-              select: { id: true },
-              where: { userId, campaignId: assignment.campaignId, status: "ASSIGNED" },
-            })
-          : null;
-      const { campaign, ladder } = await loadLadder(tx, assignment.campaignId);
-      const history = (await readHistory({ tx, userId, campaignId: assignment.campaignId })).map(
-        (h) => ({
-          taskId: h.taskId,
-          status: h.status as "REPORTED" | "SKIPPED" | "EXPIRED" | "CANCELLED",
-          closedAt: h.closedAt ?? now,
-        }),
-      );
+      const openSince = assignment.status === "EXPIRED" ? state.openId : null;
+      const history = state.history.map((h) => ({
+        taskId: h.taskId,
+        status: h.status as "REPORTED" | "SKIPPED" | "EXPIRED" | "CANCELLED",
+        closedAt: h.closedAt ?? now,
+      }));
       const outcome: Outcome = { kind: "report", values };
       const decision = decideNext({
-        ladder,
+        ladder: ladderOf(campaign, state.ladderRows),
         assigned: assignedFromVersion(assignment.taskVersion),
         outcome,
         history,
         now,
-      });
-      const user = await tx.user.findUniqueOrThrow({
-        select: { district: true },
-        where: { id: userId },
       });
       await closeAssignment({ tx, assignmentId, status: "REPORTED", closedAt: now });
       await createReport({
@@ -235,7 +216,7 @@ export async function submitReport({
           feedback,
           source,
           idempotencyKey,
-          district: user.district,
+          district: state.district,
           createdAt: now,
         },
         metrics: decision.metrics,
@@ -243,7 +224,7 @@ export async function submitReport({
       // After a late report the person may have a task already (they came back meanwhile): that
       // one stays their next, and the report opens no other.
       const nextAssignmentId = openSince
-        ? openSince.id
+        ? openSince
         : await openNext({
             tx,
             decision,
@@ -301,16 +282,17 @@ export async function skipAssignment({
   now?: Date;
 }): Promise<LoopResult> {
   return db.$transaction(async (tx) => {
-    const assignment = await lockAssignment({ tx, assignmentId });
-    if (!assignment || assignment.userId !== userId) {
+    const state = await lockForLoop({ tx, assignmentId });
+    if (!state || state.assignment.userId !== userId) {
       return { ok: false, status: 404, error: "We can't find that task." } as const;
     }
+    const { assignment, campaign } = state;
     if (assignment.status === "SKIPPED") {
       // A retried skip: the first one already opened the follow-up.
       return {
         ok: true,
         assignmentId,
-        nextAssignmentId: assignment.next?.id ?? null,
+        nextAssignmentId: assignment.nextId,
         endMessage: null,
         repeated: true,
       } as const;
@@ -318,9 +300,8 @@ export async function skipAssignment({
     if (assignment.status !== "ASSIGNED") {
       return { ok: false, status: 409, error: "This task is already closed." } as const;
     }
-    const { campaign, ladder } = await loadLadder(tx, assignment.campaignId);
     const decision = decideNext({
-      ladder,
+      ladder: ladderOf(campaign, state.ladderRows),
       assigned: assignedFromVersion(assignment.taskVersion),
       outcome: { kind: "skip", reason },
       now,
