@@ -14,10 +14,10 @@ import {
 } from "~/models/nudge.server.ts";
 import { parseNudgeSettings } from "~/schemas/nudges.ts";
 import { usableTimeZone, wallClock } from "~/utils/contact-policy.ts";
-import { db, type Tx } from "~/utils/db.server.ts";
+import { db } from "~/utils/db.server.ts";
 import { renderEmail } from "~/utils/email.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
-import { addJob } from "~/utils/jobs.server.ts";
+import type { JobSpec } from "~/utils/jobs.server.ts";
 import { unsubscribeUrl } from "~/utils/unsubscribe.server.ts";
 
 /**
@@ -41,27 +41,25 @@ export const overdueJobKey = (assignmentId: string) => `overdue:${assignmentId}`
 export const thanksJobKey = (assignmentId: string) => `thanks:${assignmentId}`;
 
 /**
- * Schedules the reminder (dueAt − reminderHours) and the overdue nudge (dueAt + overdueHours) of a
- * new assignment, keyed per assignment. Hours come from the campaign's settings (as the loop read
- * them with its ladder).
+ * The reminder (dueAt − reminderHours) and the overdue nudge (dueAt + overdueHours) of a new
+ * assignment, keyed per assignment. Hours come from the campaign's settings (as the loop read them
+ * with its ladder).
  */
-export async function scheduleAssignmentNudges({
-  tx,
+export function assignmentNudgeJobs({
   assignment,
   settings,
   now,
 }: {
-  tx: Tx;
   assignment: { id: string; dueAt: Date };
   settings: unknown;
   now: Date;
-}) {
+}): JobSpec[] {
   const { reminderHours, overdueHours } = parseNudgeSettings(settings);
   const due = assignment.dueAt.getTime();
   const remindAt = new Date(due - reminderHours * HOUR_MS);
+  const jobs: JobSpec[] = [];
   if (reminderHours > 0 && remindAt.getTime() >= now.getTime() + MIN_REMINDER_LEAD_MS) {
-    await addJob({
-      tx,
+    jobs.push({
       task: "remind-before-due",
       payload: { assignmentId: assignment.id },
       runAt: remindAt,
@@ -69,24 +67,19 @@ export async function scheduleAssignmentNudges({
     });
   }
   if (overdueHours > 0) {
-    await addJob({
-      tx,
+    jobs.push({
       task: "overdue-nudge",
       payload: { assignmentId: assignment.id },
       runAt: new Date(due + overdueHours * HOUR_MS),
       jobKey: overdueJobKey(assignment.id),
     });
   }
+  return jobs;
 }
 
 /** Right after a report is stored: "thank you, here's your next task" (thank-and-next job). */
-export function scheduleThanksAndNext({ tx, assignmentId }: { tx: Tx; assignmentId: string }) {
-  return addJob({
-    tx,
-    task: "thank-and-next",
-    payload: { assignmentId },
-    jobKey: thanksJobKey(assignmentId),
-  });
+export function thanksAndNextJob(assignmentId: string): JobSpec {
+  return { task: "thank-and-next", payload: { assignmentId }, jobKey: thanksJobKey(assignmentId) };
 }
 
 export type NudgeOutcome = { queued: number; skipped?: string };

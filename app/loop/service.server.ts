@@ -11,20 +11,21 @@ import type { ReportSource } from "~/generated/prisma/client.ts";
 import {
   closeAssignment,
   createAssignment,
-  createReport,
   findReportByKey,
   lockForLoop,
+  storeReport,
 } from "~/models/assignment.server.ts";
 import { readCampaignLadder, type LoopCampaign } from "~/models/ladder.server.ts";
 import { queueTaskMessages } from "~/models/message.server.ts";
-import { scheduleAssignmentNudges, scheduleThanksAndNext } from "~/loop/nudges.server.ts";
+import { assignmentNudgeJobs, thanksAndNextJob } from "~/loop/nudges.server.ts";
 import {
   createVolunteer,
   ensureVolunteerMembership,
   recordConsents,
 } from "~/models/volunteer.server.ts";
 import { recordReportCreated, recordVolunteerJoined } from "~/models/webhooks.server.ts";
-import { db, type Tx } from "~/utils/db.server.ts";
+import { db, isUniqueViolation, type Tx } from "~/utils/db.server.ts";
+import { addJobs } from "~/utils/jobs.server.ts";
 
 /**
  * Applies the loop engine's decisions. Each function is ONE database transaction: the report, the
@@ -61,7 +62,7 @@ async function openNext({
   userId: string;
   previousId: string | null;
   now: Date;
-  /** False after a report: the thank-and-next job announces the next task in its one message. */
+  /** False after a report: the thank-and-next job (added here) announces the next task. */
   announceNext?: boolean;
 }) {
   if (!decision.next) {
@@ -88,7 +89,10 @@ async function openNext({
       previousId,
     },
   });
-  await scheduleAssignmentNudges({ tx, assignment: next, settings: campaign.settings, now });
+  const jobs = assignmentNudgeJobs({ assignment: next, settings: campaign.settings, now });
+  // After a report, one job thanks the person and announces this task in the same message.
+  if (!announceNext && previousId) jobs.push(thanksAndNextJob(previousId));
+  await addJobs({ tx, jobs });
   if (!announceNext) return next.id;
   await queueTaskMessages({
     tx,
@@ -121,15 +125,6 @@ export async function assignFirstTask({
   const { campaign, rows } = await readCampaignLadder({ tx, campaignId });
   const decision = decideFirst({ ladder: ladderOf(campaign, rows), now });
   return openNext({ tx, decision, campaign, userId, previousId: null, now });
-}
-
-function isUniqueViolation(error: unknown) {
-  return (
-    typeof error === "object" &&
-    error !== null &&
-    "code" in error &&
-    (error as { code: unknown }).code === "P2002"
-  );
 }
 
 /**
@@ -202,8 +197,7 @@ export async function submitReport({
         history,
         now,
       });
-      await closeAssignment({ tx, assignmentId, status: "REPORTED", closedAt: now });
-      await createReport({
+      await storeReport({
         tx,
         data: {
           organisationId: assignment.organisationId,
@@ -234,7 +228,6 @@ export async function submitReport({
             now,
             announceNext: false,
           });
-      if (nextAssignmentId && !openSince) await scheduleThanksAndNext({ tx, assignmentId });
       await recordReportCreated({
         tx,
         organisationId: assignment.organisationId,
@@ -263,7 +256,13 @@ export async function submitReport({
           repeated: true,
         };
       }
-      return { ok: false, status: 409, error: "You've already reported back on this task." };
+      return {
+        ok: false,
+        status: 409,
+        error: earlier
+          ? "This form was already used for another report. Reload the page and try again."
+          : "You've already reported back on this task.",
+      };
     }
     throw error;
   }

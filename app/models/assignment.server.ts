@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Prisma, type AssignmentStatus, type ReportSource } from "~/generated/prisma/client.ts";
 import {
   LADDER_ROWS_JSON,
@@ -151,7 +152,15 @@ export function closeAssignment({
   });
 }
 
-export function createReport({
+const utc = (date: Date) => Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
+
+/**
+ * Stores a report in one statement (one round trip): closes its assignment as reported, writes the
+ * report, a row per metric it feeds, and an open inbox item when it has feedback. A second report
+ * with the same idempotency key or for the same assignment fails on the unique indexes and the
+ * whole statement changes nothing.
+ */
+export async function storeReport({
   tx,
   data,
   metrics,
@@ -172,25 +181,45 @@ export function createReport({
     createdAt: Date;
   };
   metrics: Array<{ metricKey: string; value: number }>;
-}) {
-  return tx.report.create({
-    select: { id: true },
-    data: {
-      ...data,
-      metrics: {
-        create: metrics.map((metric) => ({
-          organisationId: data.organisationId,
-          campaignId: data.campaignId,
-          taskId: data.taskId,
-          metricKey: metric.metricKey,
-          value: metric.value,
-          district: data.district,
-          createdAt: data.createdAt,
-        })),
-      },
-      feedbackHandling: data.feedback ? { create: {} } : undefined,
-    },
-  });
+}): Promise<{ id: string }> {
+  const id = `rep_${randomUUID().replaceAll("-", "")}`;
+  // Metric ids sort in the report's field order (pages list a report's metrics by id).
+  const metricRows = metrics.map((metric, index) => ({
+    id: `${id}_${String(index).padStart(3, "0")}`,
+    metricKey: metric.metricKey,
+    value: metric.value,
+  }));
+  const at = utc(data.createdAt);
+  const clock = utc(new Date());
+  const [row] = await tx.$queryRaw<Array<{ id: string }>>`
+    WITH closed AS (
+      UPDATE "Assignment" SET status = 'REPORTED', "closedAt" = ${at}, "skipReason" = NULL,
+        "updatedAt" = ${clock}
+      WHERE id = ${data.assignmentId}
+      RETURNING id),
+    report AS (
+      INSERT INTO "Report" (id, "organisationId", "campaignId", "taskId", "taskVersionId",
+        "assignmentId", "userId", "values", feedback, source, "idempotencyKey", district, "createdAt")
+      SELECT ${id}, ${data.organisationId}, ${data.campaignId}, ${data.taskId},
+        ${data.taskVersionId}, closed.id, ${data.userId}, ${JSON.stringify(data.values)}::jsonb,
+        ${data.feedback}, ${data.source}::"ReportSource", ${data.idempotencyKey}, ${data.district},
+        ${at}
+      FROM closed
+      RETURNING id),
+    metrics AS (
+      INSERT INTO "ReportMetric" (id, "reportId", "organisationId", "campaignId", "taskId",
+        "metricKey", value, district, "createdAt")
+      SELECT m.id, report.id, ${data.organisationId}, ${data.campaignId}, ${data.taskId},
+        m."metricKey", m.value, ${data.district}, ${at}
+      FROM report, json_to_recordset(${JSON.stringify(metricRows)}::json)
+        AS m(id text, "metricKey" text, value numeric)),
+    inbox AS (
+      INSERT INTO "FeedbackHandling" (id, "reportId", "createdAt", "updatedAt")
+      SELECT ${`fbh_${randomUUID().replaceAll("-", "")}`}, report.id, ${clock}, ${clock}
+      FROM report WHERE ${data.feedback}::text IS NOT NULL)
+    SELECT id FROM report`;
+  if (!row) throw new Error(`Assignment ${data.assignmentId} is gone: the report was not stored.`);
+  return row;
 }
 
 const VOLUNTEER_ASSIGNMENT_SQL = `

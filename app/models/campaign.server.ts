@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Prisma, type CampaignStatus } from "~/generated/prisma/client.ts";
+import type { Prisma, CampaignStatus } from "~/generated/prisma/client.ts";
 import { ladderFromRows, type Ladder, type LadderTask } from "~/loop/engine.ts";
 import { validateLadder, type LadderValidation } from "~/loop/validate.ts";
 import { ForbiddenError, ORGANISER_ROLES, requireRole } from "~/models/membership.server.ts";
@@ -16,7 +16,7 @@ import {
   type NudgeSettingsInput,
 } from "~/schemas/nudges.ts";
 import type { Condition } from "~/schemas/task.ts";
-import { db, type Tx } from "~/utils/db.server.ts";
+import { db, isUniqueViolation, type Tx } from "~/utils/db.server.ts";
 import { formatNumber } from "~/utils/format";
 
 /** Thrown when a task asked for is not in the campaign. Routes answer 404, as for ForbiddenError. */
@@ -232,10 +232,6 @@ async function freeSlug(base: string): Promise<string> {
   let n = 2;
   while (taken.has(`${base}-${n}`)) n += 1;
   return `${base}-${n}`;
-}
-
-function isUniqueViolation(error: unknown) {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
 }
 
 export type CampaignWriteResult = { ok: true; campaign: { id: string; slug: string } } | Refusal;

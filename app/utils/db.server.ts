@@ -38,6 +38,21 @@ export const pool: pg.Pool = clients.pool;
 
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
 
+/**
+ * A unique index refused the write: P2002 from a model query, or P2010 carrying PostgreSQL's 23505
+ * from a raw one.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== "object" || error === null || !("code" in error)) return false;
+  const { code, meta } = error as {
+    code: unknown;
+    meta?: { driverAdapterError?: { cause?: unknown } };
+  };
+  if (code === "P2002") return true;
+  const cause = meta?.driverAdapterError?.cause as { originalCode?: unknown } | undefined;
+  return code === "P2010" && cause?.originalCode === "23505";
+}
+
 /** True when the database answers within the timeout. */
 export async function isDatabaseUp(timeoutMs = 2_000): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;

@@ -1,3 +1,4 @@
+import { Prisma } from "~/generated/prisma/client.ts";
 import type { Tx } from "~/utils/db.server.ts";
 
 /**
@@ -46,24 +47,18 @@ export function maxJobAttempts(task: TaskName): number {
 
 type Executor = Pick<Tx, "$executeRaw">;
 
-export async function addJob({
-  tx,
-  task,
-  payload,
-  runAt,
-  jobKey,
-  jobKeyMode = "replace",
-}: {
-  /** The transaction the job belongs to (the plain client works too, outside one). */
-  tx: Executor;
+/** One job to enqueue: its task, payload and, when it has them, its time and key. */
+export type JobSpec = {
   task: TaskName;
   payload: Record<string, unknown>;
   runAt?: Date;
   jobKey?: string;
   jobKeyMode?: JobKeyMode;
-}): Promise<void> {
+};
+
+function addJobCall({ task, payload, runAt, jobKey, jobKeyMode = "replace" }: JobSpec) {
   // The time goes as ISO text with its zone, so the session's TimeZone can't shift it.
-  await tx.$executeRaw`SELECT graphile_worker.add_job(
+  return Prisma.sql`graphile_worker.add_job(
     identifier => ${task}::text,
     payload => ${JSON.stringify(payload)}::json,
     run_at => ${runAt ? runAt.toISOString() : null}::timestamptz,
@@ -71,6 +66,22 @@ export async function addJob({
     job_key => ${jobKey ?? null}::text,
     job_key_mode => ${jobKeyMode}::text
   )`;
+}
+
+export async function addJob({
+  tx,
+  ...job
+}: JobSpec & {
+  /** The transaction the job belongs to (the plain client works too, outside one). */
+  tx: Executor;
+}): Promise<void> {
+  await addJobs({ tx, jobs: [job] });
+}
+
+/** Several jobs in one statement (one round trip), added in the order given. */
+export async function addJobs({ tx, jobs }: { tx: Executor; jobs: JobSpec[] }): Promise<void> {
+  if (jobs.length === 0) return;
+  await tx.$executeRaw`SELECT ${Prisma.join(jobs.map(addJobCall))}`;
 }
 
 /** The key of a message's delivery job: one pending delivery per message at a time. */

@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign, DOORS_LADDER, saveVersion } from "../fixtures/ladder.ts";
 import { createUser, ukMobile, uniqueSuffix } from "../fixtures/people.ts";
-import { signUpVolunteer, skipAssignment, submitReport } from "~/loop/service.server.ts";
+import {
+  joinAsMember,
+  signUpVolunteer,
+  skipAssignment,
+  submitReport,
+} from "~/loop/service.server.ts";
 import { db } from "~/utils/db.server.ts";
 
 const NOW = new Date("2026-11-25T10:00:00Z");
@@ -163,6 +168,39 @@ describe("reporting back picks the right follow-up", () => {
     expect(
       await db.reportMetric.count({ where: { report: { assignmentId: assignmentId! } } }),
     ).toBe(1);
+  });
+
+  it("one form's key sent for two tasks at once stores one report; the other is told to reload", async () => {
+    const first = await createLadderCampaign();
+    const second = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(first);
+    const joined = await joinAsMember({
+      campaignId: second.campaign.id,
+      organisationId: second.organisation.id,
+      userId,
+      now: NOW,
+    });
+    const key = randomUUID();
+    const results = await Promise.all(
+      [assignmentId!, joined.assignmentId!].flatMap((id) =>
+        Array.from({ length: 4 }, () => report(id, userId, { doors: 3, outcome: "Well" }, key)),
+      ),
+    );
+    const stored = await db.report.findMany({ where: { idempotencyKey: key } });
+    expect(stored).toHaveLength(1);
+    // Every submit for the task that got the report is answered as done; every other is refused.
+    for (const result of results) {
+      if (result.ok) expect(result.assignmentId).toBe(stored[0]!.assignmentId);
+      else {
+        expect(result.status).toBe(409);
+        expect(result.error).toMatch(/already used for another report/);
+      }
+    }
+    expect(results.filter((r) => r.ok)).toHaveLength(4);
+    const other = stored[0]!.assignmentId === assignmentId ? joined.assignmentId! : assignmentId!;
+    expect((await db.assignment.findUniqueOrThrow({ where: { id: other } })).status).toBe(
+      "ASSIGNED",
+    );
   });
 
   it("20 simultaneous different submits for one task: one wins, the rest are told it's done", async () => {
