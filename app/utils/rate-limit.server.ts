@@ -60,23 +60,26 @@ function limiter(name: LimitName) {
 
 export type RateResult = { ok: true } | { ok: false; retryAfterSeconds: number };
 
-/** Spends one point of a limit; several keys are checked together and all must have room. */
+/**
+ * Spends one point of a limit; several keys are checked together (at once, each its own statement)
+ * and all must have room.
+ */
 export async function consume(
   checks: Array<{ limit: LimitName; key: string | null }>,
 ): Promise<RateResult> {
-  let retryAfterSeconds = 0;
-  for (const { limit, key } of checks) {
-    if (!key) continue;
-    try {
-      await limiter(limit).consume(key);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        retryAfterSeconds = Math.max(retryAfterSeconds, Math.ceil(error.msBeforeNext / 1000));
-      } else {
+  const waits = await Promise.all(
+    checks.map(async ({ limit, key }) => {
+      if (!key) return 0;
+      try {
+        await limiter(limit).consume(key);
+        return 0;
+      } catch (error) {
+        if (error instanceof RateLimiterRes) return Math.ceil(error.msBeforeNext / 1000);
         throw error;
       }
-    }
-  }
+    }),
+  );
+  const retryAfterSeconds = Math.max(0, ...waits);
   return retryAfterSeconds > 0 ? { ok: false, retryAfterSeconds } : { ok: true };
 }
 
