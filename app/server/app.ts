@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
@@ -196,7 +197,17 @@ export function createApp({
     "/build",
     express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y", index: false }),
   );
-  app.use(express.static(publicDir, { maxAge: "1h", index: false }));
+  // The other public files (icons, manifest, favicon) by their first path segment, so a page's
+  // request doesn't look for a file first: the names are read once, at start-up.
+  const publicNames = new Set(
+    (existsSync(publicDir) ? readdirSync(publicDir) : []).filter((name) => name !== "build"),
+  );
+  const publicFiles = express.static(publicDir, { maxAge: "1h", index: false });
+  app.use((req, res, next) => {
+    const first = req.path.split("/")[1] ?? "";
+    if (publicNames.has(first)) publicFiles(req, res, next);
+    else next();
+  });
 
   app.all(
     "*",

@@ -355,3 +355,19 @@ describe("security headers", () => {
     expect(direct.headers.get("Strict-Transport-Security")).toBeNull();
   });
 });
+
+describe("public files", () => {
+  it("serves the manifest, favicon and icons with an hour's cache", async () => {
+    for (const [path, type] of [
+      ["/manifest.webmanifest", "application/manifest+json"],
+      ["/favicon.svg", "image/svg+xml"],
+      ["/icons/icon-192.png", "image/png"],
+    ] as const) {
+      const response = await server.send({ path });
+      expect([path, response.status]).toEqual([path, 200]);
+      expect(response.headers.get("Content-Type")).toContain(type);
+      expect(response.headers.get("Cache-Control")).toBe("public, max-age=3600");
+    }
+    expect((await server.send({ path: "/icons/none.png" })).status).toBe(404);
+  });
+});
