@@ -7,7 +7,7 @@ import {
   type LadderRowJson,
   type LoopCampaign,
 } from "~/models/ladder.server.ts";
-import { db, pool, type Tx } from "~/utils/db.server.ts";
+import { db, pool, sqlUtc, type Tx } from "~/utils/db.server.ts";
 
 /**
  * Locks an assignment for the rest of the transaction (so concurrent reports and skips on it queue
@@ -152,8 +152,6 @@ export function closeAssignment({
   });
 }
 
-const utc = (date: Date) => Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
-
 /**
  * Stores a report in one statement (one round trip): closes its assignment as reported, writes the
  * report, a row per metric it feeds, and an open inbox item when it has feedback. A second report
@@ -189,8 +187,8 @@ export async function storeReport({
     metricKey: metric.metricKey,
     value: metric.value,
   }));
-  const at = utc(data.createdAt);
-  const clock = utc(new Date());
+  const at = sqlUtc(data.createdAt);
+  const clock = sqlUtc(new Date());
   const [row] = await tx.$queryRaw<Array<{ id: string }>>`
     WITH closed AS (
       UPDATE "Assignment" SET status = 'REPORTED', "closedAt" = ${at}, "skipReason" = NULL,

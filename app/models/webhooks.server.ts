@@ -12,7 +12,7 @@ import {
   type EndpointAction,
   type WebhookEvent,
 } from "~/schemas/webhooks.ts";
-import { db, type Tx } from "~/utils/db.server.ts";
+import { db, sqlUtc, type Tx } from "~/utils/db.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
 import { addJob, maxJobAttempts } from "~/utils/jobs.server.ts";
 import { postWebhook } from "~/utils/webhook-http.server.ts";
@@ -59,7 +59,6 @@ function httpsRequired() {
   return env.NODE_ENV === "production" && !env.isLocal;
 }
 
-const utc = (date: Date) => Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
 const isoOf = (column: string) =>
   Prisma.sql`to_char(${Prisma.raw(column)}, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 /**
@@ -113,7 +112,7 @@ async function queueDeliveries({
         jsonb_build_object('id', ${eventId}::text, 'type', ${type}::text,
           'createdAt', ${now.toISOString()}::text, 'organisationId', e."organisationId",
           'data', ${data}),
-        ${utc(now)}, ${utc(now)}
+        ${sqlUtc(now)}, ${sqlUtc(now)}
       FROM "WebhookEndpoint" e
       WHERE ${endpoints} AND e."disabledAt" IS NULL
       RETURNING "id")

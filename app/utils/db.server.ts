@@ -1,6 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
-import { PrismaClient } from "~/generated/prisma/client.ts";
+import { Prisma, PrismaClient } from "~/generated/prisma/client.ts";
 import { getEnv } from "~/utils/env.server.ts";
 
 declare global {
@@ -37,6 +37,14 @@ export const db: PrismaClient = clients.db;
 export const pool: pg.Pool = clients.pool;
 
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/**
+ * A moment as SQL for our `timestamp(3)` columns, which hold UTC without a zone (as Prisma writes
+ * them). It goes as ISO text with its zone, so the session's TimeZone can't shift it.
+ */
+export function sqlUtc(date: Date): Prisma.Sql {
+  return Prisma.sql`(${date.toISOString()}::timestamptz AT TIME ZONE 'UTC')`;
+}
 
 /**
  * A unique index refused the write: P2002 from a model query, or P2010 carrying PostgreSQL's 23505
