@@ -9,7 +9,7 @@ import {
 import type { ReportValues } from "~/schemas/report.ts";
 import type { ReportSource } from "~/generated/prisma/client.ts";
 import {
-  closeAssignment,
+  closeAssignmentSkipped,
   createAssignment,
   findReportByKey,
   lockForLoop,
@@ -305,13 +305,7 @@ export async function skipAssignment({
       outcome: { kind: "skip", reason },
       now,
     });
-    await closeAssignment({
-      tx,
-      assignmentId,
-      status: "SKIPPED",
-      closedAt: now,
-      skipReason: reason,
-    });
+    await closeAssignmentSkipped({ tx, assignmentId, closedAt: now, skipReason: reason });
     const nextAssignmentId = await openNext({
       tx,
       decision,

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Prisma, type AssignmentStatus, type ReportSource } from "~/generated/prisma/client.ts";
 import {
   LADDER_ROWS_JSON,
@@ -7,7 +6,7 @@ import {
   type LadderRowJson,
   type LoopCampaign,
 } from "~/models/ladder.server.ts";
-import { db, pool, sqlUtc, type Tx } from "~/utils/db.server.ts";
+import { db, newId, pool, sqlUtc, type Tx } from "~/utils/db.server.ts";
 
 /**
  * Locks an assignment for the rest of the transaction (so concurrent reports and skips on it queue
@@ -132,23 +131,22 @@ export function createAssignment({
   return tx.assignment.create({ select: { id: true, dueAt: true }, data });
 }
 
-export function closeAssignment({
+/** Closes an assignment as skipped, with the person's reason (a report closes it in storeReport). */
+export function closeAssignmentSkipped({
   tx,
   assignmentId,
-  status,
   closedAt,
   skipReason,
 }: {
   tx: Tx;
   assignmentId: string;
-  status: "REPORTED" | "SKIPPED";
   closedAt: Date;
-  skipReason?: string;
+  skipReason: string;
 }) {
   return tx.assignment.update({
     select: { id: true },
     where: { id: assignmentId },
-    data: { status, closedAt, skipReason: skipReason ?? null },
+    data: { status: "SKIPPED", closedAt, skipReason },
   });
 }
 
@@ -180,7 +178,7 @@ export async function storeReport({
   };
   metrics: Array<{ metricKey: string; value: number }>;
 }): Promise<{ id: string }> {
-  const id = `rep_${randomUUID().replaceAll("-", "")}`;
+  const id = newId("rep");
   // Metric ids sort in the report's field order (pages list a report's metrics by id).
   const metricRows = metrics.map((metric, index) => ({
     id: `${id}_${String(index).padStart(3, "0")}`,
@@ -213,7 +211,7 @@ export async function storeReport({
         AS m(id text, "metricKey" text, value numeric)),
     inbox AS (
       INSERT INTO "FeedbackHandling" (id, "reportId", "createdAt", "updatedAt")
-      SELECT ${`fbh_${randomUUID().replaceAll("-", "")}`}, report.id, ${clock}, ${clock}
+      SELECT ${newId("fbh")}, report.id, ${clock}, ${clock}
       FROM report WHERE ${data.feedback}::text IS NOT NULL)
     SELECT id FROM report`;
   if (!row) throw new Error(`Assignment ${data.assignmentId} is gone: the report was not stored.`);

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Prisma } from "~/generated/prisma/client.ts";
 import { recordAuditEvents } from "~/models/audit.server.ts";
 import { NotFoundError, type Refusal } from "~/models/campaign.server.ts";
@@ -12,7 +11,7 @@ import {
   type EndpointAction,
   type WebhookEvent,
 } from "~/schemas/webhooks.ts";
-import { db, sqlUtc, type Tx } from "~/utils/db.server.ts";
+import { db, newId, sqlUtc, type Tx } from "~/utils/db.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
 import { addJob, maxJobAttempts } from "~/utils/jobs.server.ts";
 import { postWebhook } from "~/utils/webhook-http.server.ts";
@@ -96,7 +95,7 @@ async function queueDeliveries({
   data: Prisma.Sql;
   now: Date;
 }): Promise<number> {
-  const eventId = `evt_${randomUUID().replaceAll("-", "")}`;
+  const eventId = newId("evt");
   const endpoints =
     "endpointId" in target
       ? Prisma.sql`e.id = ${target.endpointId}`

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { Prisma, PrismaClient } from "~/generated/prisma/client.ts";
@@ -37,6 +38,14 @@ export const db: PrismaClient = clients.db;
 export const pool: pg.Pool = clients.pool;
 
 export type Tx = Parameters<Parameters<PrismaClient["$transaction"]>[0]>[0];
+
+/**
+ * An id for a row written with SQL rather than the ORM: a short prefix naming the kind of row and a
+ * random UUID's hex ("rep_3f2a…"). Ids are opaque everywhere; the prefix helps a person reading logs.
+ */
+export function newId(prefix: string): string {
+  return `${prefix}_${randomUUID().replaceAll("-", "")}`;
+}
 
 /**
  * A moment as SQL for our `timestamp(3)` columns, which hold UTC without a zone (as Prisma writes
