@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { createRequestHandler } from "@remix-run/express";
@@ -37,7 +37,7 @@ export function createApp({
   });
 
   app.use((req, res, next) => {
-    res.locals.cspNonce = randomBytes(16).toString("base64");
+    res.locals.cspNonce = nextNonce();
     // Our own header, overwritten on every request, carries the client's address to the app.
     req.headers["x-onward-client-ip"] = req.ip ?? "";
     next();
@@ -217,6 +217,23 @@ export function createApp({
     }),
   );
   return app;
+}
+
+/**
+ * A fresh 16-byte CSP nonce from the system's random source, taken from a pool filled 4 KB at a
+ * time: one system call per 256 requests instead of one per request.
+ */
+const NONCE_BYTES = 16;
+const noncePool = Buffer.alloc(4096);
+let nonceOffset = noncePool.length;
+function nextNonce() {
+  if (nonceOffset + NONCE_BYTES > noncePool.length) {
+    randomFillSync(noncePool);
+    nonceOffset = 0;
+  }
+  const nonce = noncePool.toString("base64", nonceOffset, nonceOffset + NONCE_BYTES);
+  nonceOffset += NONCE_BYTES;
+  return nonce;
 }
 
 /** The largest form body a page may post (bytes). */
