@@ -43,8 +43,11 @@ function readText(raw: unknown): string | undefined | null {
 
 const DECIMAL = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
+// One formatter for every message: toLocaleString would build a new one on each call.
+const numberFormat = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 6 });
+
 function formatNumber(value: number): string {
-  return value.toLocaleString("en-GB", { maximumFractionDigits: 6 });
+  return numberFormat.format(value);
 }
 
 function rangeMessage(min: number | undefined, max: number | undefined): string {
@@ -198,6 +201,23 @@ function feedbackSchema() {
  * is ignored here (validateLadder reports it as an error).
  */
 export function buildReportSchema(fields: readonly ReportField[]) {
+  // zod compiles a schema on its first parse, so a schema is kept per set of fields (a task
+  // version's never change) rather than built and compiled again for every report.
+  const key = JSON.stringify(fields);
+  const known = reportSchemas.get(key);
+  if (known) return known;
+  const schema = newReportSchema(fields);
+  if (reportSchemas.size >= REPORT_SCHEMAS_KEPT) {
+    reportSchemas.delete(reportSchemas.keys().next().value!);
+  }
+  reportSchemas.set(key, schema);
+  return schema;
+}
+
+const REPORT_SCHEMAS_KEPT = 500;
+const reportSchemas = new Map<string, ReturnType<typeof newReportSchema>>();
+
+function newReportSchema(fields: readonly ReportField[]) {
   const shape: ReportFormShape = {};
   for (const field of fields) {
     if (RESERVED_FIELD_KEYS.includes(field.key) || Object.hasOwn(shape, field.key)) continue;
@@ -226,6 +246,13 @@ export function reportFromForm(
 
 /** "I can't do this one": a short reason and the idempotency key. */
 export function buildSkipSchema() {
+  skipSchema ??= newSkipSchema();
+  return skipSchema;
+}
+
+let skipSchema: ReturnType<typeof newSkipSchema> | undefined;
+
+function newSkipSchema() {
   const missing = "Tell us briefly why";
   const reason = formField<string>(
     true,
