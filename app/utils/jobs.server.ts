@@ -78,10 +78,56 @@ export async function addJob({
   await addJobs({ tx, jobs: [job] });
 }
 
-/** Several jobs in one statement (one round trip), added in the order given. */
+/**
+ * Several jobs in one statement (one round trip), added in the order given. Runs of jobs with the
+ * same key mode go through one `graphile_worker.add_jobs` call (one queue notification and a few
+ * statements for the lot, where `add_job` would do that work for each job); `unsafe_dedupe`,
+ * which `add_jobs` doesn't offer, and a key seen twice in a run (one statement can't update a row
+ * twice) start another call.
+ */
 export async function addJobs({ tx, jobs }: { tx: Executor; jobs: JobSpec[] }): Promise<void> {
   if (jobs.length === 0) return;
-  await tx.$executeRaw`SELECT ${Prisma.join(jobs.map(addJobCall))}`;
+  const calls: Prisma.Sql[] = [];
+  let run: JobSpec[] = [];
+  let runMode: JobKeyMode | null = null;
+  let runKeys = new Set<string>();
+  const endRun = () => {
+    if (run.length > 0) calls.push(addJobsCall(run, runMode === "preserve_run_at"));
+    run = [];
+    runMode = null;
+    runKeys = new Set();
+  };
+  for (const job of jobs) {
+    const mode = job.jobKeyMode ?? "replace";
+    if (mode === "unsafe_dedupe") {
+      endRun();
+      calls.push(addJobCall(job));
+      continue;
+    }
+    if (runMode !== mode || (job.jobKey !== undefined && runKeys.has(job.jobKey))) endRun();
+    runMode = mode;
+    run.push(job);
+    if (job.jobKey !== undefined) runKeys.add(job.jobKey);
+  }
+  endRun();
+  await tx.$executeRaw`SELECT ${Prisma.join(calls)}`;
+}
+
+/** `add_jobs` for jobs in `replace` (or, with preserveRunAt, `preserve_run_at`) key mode. */
+function addJobsCall(jobs: JobSpec[], preserveRunAt: boolean) {
+  const specs = jobs.map(({ task, payload, runAt, jobKey }) => ({
+    identifier: task,
+    payload,
+    // ISO text with its zone, as in addJobCall.
+    run_at: runAt ? runAt.toISOString() : null,
+    max_attempts: MAX_ATTEMPTS[task],
+    job_key: jobKey ?? null,
+  }));
+  return Prisma.sql`(SELECT count(*) FROM graphile_worker.add_jobs(
+    ARRAY(SELECT json_populate_record(NULL::graphile_worker.job_spec, spec.value)
+      FROM json_array_elements(${JSON.stringify(specs)}::json) WITH ORDINALITY AS spec(value, n)
+      ORDER BY spec.n),
+    ${preserveRunAt}::boolean))`;
 }
 
 /** The key of a message's delivery job: one pending delivery per message at a time. */

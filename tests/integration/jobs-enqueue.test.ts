@@ -4,7 +4,7 @@ import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { jobsAbout, joinVolunteer, listJobs } from "../fixtures/nudges.ts";
 import { skipAssignment, submitReport } from "~/loop/service.server.ts";
 import { db } from "~/utils/db.server.ts";
-import { addJob } from "~/utils/jobs.server.ts";
+import { addJob, addJobs } from "~/utils/jobs.server.ts";
 
 const NOW = new Date("2026-11-25T10:00:00Z");
 const HOUR = 60 * 60 * 1000;
@@ -117,6 +117,48 @@ describe("jobs are enqueued in the loop's transaction", () => {
       addJob({ tx, task: "overdue-nudge", payload: { assignmentId: "x" }, jobKey: key }),
     );
     expect(await listJobs({ key })).toHaveLength(1);
+  });
+
+  it("addJobs adds a batch in order, each key once, as add_job would one by one", async () => {
+    const id = randomUUID();
+    const [a, b, c] = [`test:${id}:a`, `test:${id}:b`, `test:${id}:c`];
+    const early = new Date("2026-12-01T09:00:00Z");
+    const late = new Date("2026-12-03T09:00:00Z");
+    // c is there already, with a time a preserving add keeps.
+    await addJob({ tx: db, task: "overdue-nudge", payload: { n: 0 }, jobKey: c, runAt: early });
+    await db.$transaction((tx) =>
+      addJobs({
+        tx,
+        jobs: [
+          { task: "remind-before-due", payload: { n: 1 }, jobKey: a, runAt: early },
+          { task: "overdue-nudge", payload: { n: 2 }, jobKey: b, runAt: early },
+          // The same key again in the batch: the later one wins, as with two add_job calls.
+          { task: "overdue-nudge", payload: { n: 3 }, jobKey: a, runAt: late },
+          { task: "thank-and-next", payload: { n: 4, id } },
+          {
+            task: "overdue-nudge",
+            payload: { n: 5 },
+            jobKey: c,
+            runAt: late,
+            jobKeyMode: "preserve_run_at",
+          },
+        ],
+      }),
+    );
+    const [jobA] = await listJobs({ key: a });
+    expect(jobA).toMatchObject({ task_identifier: "overdue-nudge", max_attempts: 5, run_at: late });
+    expect(jobA?.payload).toEqual({ n: 3 });
+    const [jobB] = await listJobs({ key: b });
+    expect(jobB?.payload).toEqual({ n: 2 });
+    const [jobC] = await listJobs({ key: c });
+    expect(jobC?.payload).toEqual({ n: 5 });
+    expect(jobC?.run_at).toEqual(early);
+    const keyless = await jobsAbout(id);
+    expect(keyless.map((job) => [job.task_identifier, job.key, job.payload])).toEqual([
+      ["thank-and-next", null, { n: 4, id }],
+    ]);
+    // Added in the order given: b before the keyless job.
+    expect(BigInt(jobB!.id) < BigInt(keyless[0]!.id)).toBe(true);
   });
 
   it("a skip schedules the follow-up's nudges and its 'your task' message", async () => {
