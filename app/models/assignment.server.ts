@@ -6,6 +6,7 @@ import {
   type LadderRowJson,
   type LoopCampaign,
 } from "~/models/ladder.server.ts";
+import { wantsWebhookEvent } from "~/models/webhooks.server.ts";
 import { db, newId, pool, sqlUtc, type Tx } from "~/utils/db.server.ts";
 
 /**
@@ -48,7 +49,8 @@ export async function lockForLoop({
       CASE WHEN a.status = 'EXPIRED' THEN (SELECT o.id FROM "Assignment" o
         WHERE o."userId" = a."userId" AND o."campaignId" = a."campaignId"
           AND o.status = 'ASSIGNED' LIMIT 1) END AS "openId",
-      u.district
+      u.district,
+      ${wantsWebhookEvent(Prisma.sql`a."organisationId"`, "report.created")} AS "reportWebhooks"
     FROM "Assignment" a
     JOIN "TaskVersion" tv ON tv.id = a."taskVersionId"
     JOIN "Campaign" c ON c.id = a."campaignId"
@@ -80,6 +82,8 @@ export async function lockForLoop({
     /** For an expired assignment: another task the person has open in the campaign now. */
     openId: row.openId,
     district: row.district,
+    /** Whether the organisation has an endpoint for report.created (ADR 018). */
+    reportWebhooks: row.reportWebhooks,
   };
 }
 
@@ -98,6 +102,7 @@ type LoopStateRow = {
   history: Array<{ taskId: string; status: AssignmentStatus; closedAt: number | null }>;
   openId: string | null;
   district: string | null;
+  reportWebhooks: boolean;
 };
 
 export function findReportByKey({ tx, idempotencyKey }: { tx: Tx; idempotencyKey: string }) {
