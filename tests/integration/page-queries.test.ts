@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createLadderCampaign } from "../fixtures/ladder.ts";
+import { joinVolunteer } from "../fixtures/nudges.ts";
+import { sessionCookie } from "../fixtures/people.ts";
+import { startTestServer, type TestServer } from "./authz-matrix-app.ts";
+import { pool } from "~/utils/db.server.ts";
+
+/**
+ * What one page costs the database, through the real Express app: a page has two loaders (the
+ * root's and its own) that both ask who is signed in, and that must be one lookup, not two
+ * (Remix hands every loader the request itself: patches/@remix-run+server-runtime+2.17.5.patch).
+ */
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+/** The named statements sent on the pool while `run` runs, by name. */
+async function namedQueries(run: () => Promise<unknown>) {
+  const names: string[] = [];
+  const spy = vi.spyOn(pool, "query");
+  try {
+    await run();
+    for (const [config] of spy.mock.calls) {
+      const name = (config as { name?: unknown }).name;
+      if (typeof name === "string") names.push(name);
+    }
+  } finally {
+    spy.mockRestore();
+  }
+  return names;
+}
+
+describe("a volunteer's task page", () => {
+  it("looks up the signed-in person once and the task once", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinVolunteer(setup);
+    const cookie = await sessionCookie(userId);
+    const names = await namedQueries(async () => {
+      const page = await server.send({ path: `/tasks/${assignmentId}`, cookie });
+      expect(page.status).toBe(200);
+      expect(page.text).toContain("Report back");
+    });
+    expect(names.sort()).toEqual(["onward-active-session", "onward-volunteer-assignment"]);
+  });
+});
