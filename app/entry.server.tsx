@@ -25,6 +25,9 @@ export default function handleRequest(
     let shellRendered = false;
     const chunks: Buffer[] = [];
     const document = new Writable({
+      // React aborts the render when its destination closes; this one never closes early, and
+      // a close after the end would only have React end it a second time.
+      emitClose: false,
       write(chunk: Buffer, _encoding, callback) {
         chunks.push(chunk);
         callback();
