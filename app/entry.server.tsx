@@ -34,9 +34,12 @@ export default function handleRequest(
       },
       final(callback) {
         clearTimeout(timeout);
+        const html = Buffer.concat(chunks);
         responseHeaders.set("Content-Type", "text/html; charset=utf-8");
+        // With its length known, the page goes out without chunked encoding's closing write.
+        responseHeaders.set("Content-Length", String(html.byteLength));
         resolve(
-          new Response(Buffer.concat(chunks), {
+          new Response(html, {
             headers: responseHeaders,
             status: responseStatusCode,
           }),
