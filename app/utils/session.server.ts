@@ -25,9 +25,26 @@ function cookie() {
   return sessionCookie;
 }
 
+/**
+ * Cookie headers already checked, and the session id each holds (null: none, or a bad signature).
+ * The check (an HMAC, then decoding) gives the same answer for the same header every time, so a
+ * person's next requests skip it. At most COOKIES_KEPT headers, the oldest dropped first.
+ */
+const checkedCookies = new Map<string, string | null>();
+const COOKIES_KEPT = 2_000;
+
 async function readSessionId(request: Request): Promise<string | null> {
-  const value: unknown = await cookie().parse(request.headers.get("Cookie"));
-  return typeof value === "string" && value.length > 0 ? value : null;
+  const header = request.headers.get("Cookie");
+  if (!header) return null;
+  const known = checkedCookies.get(header);
+  if (known !== undefined) return known;
+  const value: unknown = await cookie().parse(header);
+  const sessionId = typeof value === "string" && value.length > 0 ? value : null;
+  if (checkedCookies.size >= COOKIES_KEPT) {
+    checkedCookies.delete(checkedCookies.keys().next().value!);
+  }
+  checkedCookies.set(header, sessionId);
+  return sessionId;
 }
 
 export type CurrentUser = NonNullable<Awaited<ReturnType<typeof getActiveSession>>>["user"] & {
