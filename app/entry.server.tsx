@@ -24,7 +24,7 @@ export default function handleRequest(
   return new Promise<Response>((resolve, reject) => {
     let shellRendered = false;
     const chunks: Buffer[] = [];
-    const document = new Writable({
+    const page = new Writable({
       // React aborts the render when its destination closes; this one never closes early, and
       // a close after the end would only have React end it a second time.
       emitClose: false,
@@ -57,7 +57,7 @@ export default function handleRequest(
           shellRendered = true;
         },
         onAllReady() {
-          pipe(document);
+          pipe(page);
         },
         onShellError(error: unknown) {
           clearTimeout(timeout);

@@ -3,7 +3,8 @@ import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
 import { sessionCookie } from "../fixtures/people.ts";
 import { startTestServer, type TestServer } from "./authz-matrix-app.ts";
-import { pool } from "~/utils/db.server.ts";
+import { revokeSession } from "~/models/session.server.ts";
+import { db, pool } from "~/utils/db.server.ts";
 
 /**
  * What one page costs the database, through the real Express app: a page has two loaders (the
@@ -48,5 +49,30 @@ describe("a volunteer's task page", () => {
       expect(page.text).toContain("Report back");
     });
     expect(names.sort()).toEqual(["onward-active-session", "onward-volunteer-assignment"]);
+  });
+
+  it("takes a cookie checked before only with its session still live, and never a forged one", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinVolunteer(setup);
+    const cookie = await sessionCookie(userId);
+    const path = `/tasks/${assignmentId}`;
+    expect((await server.send({ path, cookie })).status).toBe(200);
+    // One character of the signed value changed: refused, though the real one was just seen.
+    const at = cookie.length - 5;
+    const forged = cookie.slice(0, at) + (cookie[at] === "A" ? "B" : "A") + cookie.slice(at + 1);
+    const refused = await server.send({ path, cookie: forged });
+    expect(refused.status).toBe(302);
+    expect(refused.location).toMatch(/^\/sign-in/);
+    expect((await server.send({ path, cookie })).status).toBe(200);
+    // Signed out elsewhere: the same cookie, already checked once, no longer signs anyone in.
+    const session = await db.session.findFirstOrThrow({
+      select: { id: true },
+      where: { userId },
+      orderBy: { createdAt: "desc" },
+    });
+    await revokeSession({ sessionId: session.id });
+    const after = await server.send({ path, cookie });
+    expect(after.status).toBe(302);
+    expect(after.location).toMatch(/^\/sign-in/);
   });
 });
