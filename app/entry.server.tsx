@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import type { AppLoadContext, EntryContext } from "@remix-run/node";
 import { RemixServer } from "@remix-run/react";
 import { renderToPipeableStream } from "react-dom/server";
+import { compressPage } from "~/utils/compress.server.ts";
 import { NonceProvider } from "~/utils/nonce";
 
 export const streamTimeout = 5_000;
@@ -9,8 +10,8 @@ export const streamTimeout = 5_000;
 /**
  * Renders the whole document, then answers with it in one piece. Onward's pages defer nothing
  * (every loader's data is there before the render starts), so streaming the shell first would
- * only split a page of a few kilobytes into several writes; one buffer is cheaper to compress
- * and send, and its render is let go of as soon as it is done.
+ * only split a page of a few kilobytes into several writes; one buffer is compressed at once
+ * (app/utils/compress.server.ts) and sent, and its render is let go of as soon as it is done.
  */
 export default function handleRequest(
   request: Request,
@@ -34,12 +35,17 @@ export default function handleRequest(
       },
       final(callback) {
         clearTimeout(timeout);
-        const html = Buffer.concat(chunks);
+        const { body, encoding } = compressPage(
+          Buffer.concat(chunks),
+          request.headers.get("Accept-Encoding"),
+        );
         responseHeaders.set("Content-Type", "text/html; charset=utf-8");
+        responseHeaders.append("Vary", "Accept-Encoding");
+        if (encoding) responseHeaders.set("Content-Encoding", encoding);
         // With its length known, the page goes out without chunked encoding's closing write.
-        responseHeaders.set("Content-Length", String(html.byteLength));
+        responseHeaders.set("Content-Length", String(body.byteLength));
         resolve(
-          new Response(html, {
+          new Response(body, {
             headers: responseHeaders,
             status: responseStatusCode,
           }),

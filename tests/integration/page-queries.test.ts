@@ -76,3 +76,42 @@ describe("a volunteer's task page", () => {
     expect(after.location).toMatch(/^\/sign-in/);
   });
 });
+
+/** A page's text without its per-request CSP nonces. */
+const withoutNonces = (html: string) => html.replace(/nonce="[^"]*"/g, 'nonce=""');
+
+describe("a page's encoding", () => {
+  it("is Brotli or gzip as the browser asks, compressed whole, and plain otherwise", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinVolunteer(setup);
+    const cookie = await sessionCookie(userId);
+    const path = `/tasks/${assignmentId}`;
+    const as = (acceptEncoding: string) =>
+      server.send({ path, cookie, headers: { "Accept-Encoding": acceptEncoding } });
+    const plain = await as("identity");
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    const size = Number(plain.headers.get("content-length"));
+    expect(size).toBe(Buffer.byteLength(plain.text));
+    for (const [asked, expected] of [
+      ["gzip, deflate, br", "br"],
+      ["gzip, deflate", "gzip"],
+      ["br;q=0, gzip", "gzip"],
+      ["identity", null],
+      // Not ours to make: the compression middleware still serves it, streamed.
+      ["deflate", "deflate"],
+    ] as const) {
+      const page = await as(asked);
+      expect(page.status).toBe(200);
+      expect(page.headers.get("content-encoding")).toBe(expected);
+      expect(page.headers.get("vary")).toMatch(/Accept-Encoding/i);
+      // The same page (fetch decodes it), in fewer bytes when encoded.
+      expect(withoutNonces(page.text)).toBe(withoutNonces(plain.text));
+      if (expected === "deflate") continue;
+      // Compressed whole, so its length is known (the middleware would stream it, without one).
+      expect(page.headers.get("content-length")).toMatch(/^\d+$/);
+      const sent = Number(page.headers.get("content-length"));
+      if (expected) expect(sent).toBeLessThan(size / 2);
+      else expect(sent).toBe(size);
+    }
+  });
+});
