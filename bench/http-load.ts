@@ -3,7 +3,7 @@
  * event loop with the server it measures: `node --import tsx bench/http-load.ts PLAN.json`.
  *
  * PLAN.json: { url, connections, mode: "get" | "post", targets: [{ assignmentId, cookie }],
- * duration? (seconds, GET) }. GET asks for each target's task page in turn for `duration`
+ * duration? (seconds, GET), gzip? (ask for compressed pages, as phone browsers do) }. GET asks for each target's task page in turn for `duration`
  * seconds; POST sends one report for each target, once, as a phone's form does (a form body, the
  * page's Origin, a fresh idempotency key), so every POST is a new report. Each request carries an
  * X-Forwarded-For address of its own out of 1,000, as requests behind a load balancer do (the
@@ -22,6 +22,7 @@ type Plan = {
   connections: number;
   mode: "get" | "post";
   targets: Array<Pick<Reporter, "assignmentId" | "cookie">>;
+  gzip?: boolean;
   duration?: number;
 };
 
@@ -41,6 +42,7 @@ const requests: autocannon.Request[] = [
         "x-forwarded-for": address(n % 1000),
         accept: "text/html",
       };
+      if (plan.gzip) headers["accept-encoding"] = "gzip, deflate, br";
       if (plan.mode === "get") {
         return { ...request, path: `/tasks/${target.assignmentId}`, headers };
       }

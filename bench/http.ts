@@ -4,7 +4,7 @@
  *
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:http -- \
  *     [--connections 16] [--duration 15] [--reports 4000] [--port 3390] [--skip-build] \
- *     [--only page|report] [--profile DIR] [--web-processes N]
+ *     [--only page|report] [--profile DIR] [--web-processes N] [--gzip]
  *
  * DATABASE_URL is an admin connection. The bench
  * 1. builds the app (`npm run build`, unless --skip-build);
@@ -47,6 +47,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     /** WEB_CONCURRENCY: web processes serving the port together. */
     "web-processes": { type: "string", default: "1" },
+    /** Ask for compressed pages (Accept-Encoding: gzip, deflate, br), as phone browsers do. */
+    gzip: { type: "boolean", default: false },
   },
 });
 const connections = Number(args.connections);
@@ -190,7 +192,7 @@ try {
   console.log(`pgbench TPC-B, scale ${connections}, ${connections} clients, ${duration} s…`);
   const tpcb = pgbench();
 
-  const plan = { url: base, connections };
+  const plan = { url: base, connections, gzip: args.gzip };
   const none: Load = {
     requests: 0,
     seconds: 0,
@@ -247,7 +249,7 @@ try {
   console.log("| what | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | statuses |");
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
   for (const [name, result] of [
-    [`task page GET (${connections} connections, ${duration} s)`, page],
+    [`task page GET (${connections} connections, ${duration} s${args.gzip ? ", gzip" : ""})`, page],
     [`report POST (${connections} connections, ${reportCount} reports)`, report],
   ] as const) {
     console.log(
