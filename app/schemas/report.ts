@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { formatDecimal } from "~/utils/format";
 import type { ReportField } from "./task.ts";
 
 /**
@@ -43,18 +44,11 @@ function readText(raw: unknown): string | undefined | null {
 
 const DECIMAL = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 
-// One formatter for every message: toLocaleString would build a new one on each call.
-const numberFormat = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 6 });
-
-function formatNumber(value: number): string {
-  return numberFormat.format(value);
-}
-
 function rangeMessage(min: number | undefined, max: number | undefined): string {
   if (min !== undefined && max !== undefined)
-    return `Enter a number from ${formatNumber(min)} to ${formatNumber(max)}`;
-  if (min !== undefined) return `Enter a number of ${formatNumber(min)} or more`;
-  if (max !== undefined) return `Enter a number of ${formatNumber(max)} or less`;
+    return `Enter a number from ${formatDecimal(min)} to ${formatDecimal(max)}`;
+  if (min !== undefined) return `Enter a number of ${formatDecimal(min)} or more`;
+  if (max !== undefined) return `Enter a number of ${formatDecimal(max)} or less`;
   return "Enter a number, like 12";
 }
 

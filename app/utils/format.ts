@@ -30,6 +30,13 @@ export function formatNumber(value: number) {
   return number.format(value);
 }
 
+const decimal = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 6 });
+
+/** 1,204.5: a figure someone enters or a field's limit, with up to 6 decimal places. */
+export function formatDecimal(value: number) {
+  return decimal.format(value);
+}
+
 /** "Chrome on Android" from a user-agent string, for a list of signed-in devices. */
 export function describeDevice(userAgent: string | null) {
   if (!userAgent) return "Unknown device";

@@ -1,5 +1,6 @@
 import type { ReactNode } from "react";
 import type { ReportField } from "~/schemas/task.ts";
+import { formatDecimal } from "~/utils/format";
 
 export type ReportFieldsProps = {
   fields: ReportField[];
@@ -15,13 +16,11 @@ export function reportFieldId(key: string) {
   return `field-${key}`;
 }
 
-const numberFormat = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 6 });
-
 function rangeWords(min: number | undefined, max: number | undefined) {
   if (min !== undefined && max !== undefined)
-    return `from ${numberFormat.format(min)} to ${numberFormat.format(max)}`;
-  if (min !== undefined) return `${numberFormat.format(min)} or more`;
-  if (max !== undefined) return `${numberFormat.format(max)} or less`;
+    return `from ${formatDecimal(min)} to ${formatDecimal(max)}`;
+  if (min !== undefined) return `${formatDecimal(min)} or more`;
+  if (max !== undefined) return `${formatDecimal(max)} or less`;
   return null;
 }
 
