@@ -77,13 +77,22 @@ const CAMPAIGN_JSON = Prisma.sql`jsonb_build_object('id', c.id, 'slug', c.slug, 
 type Executor = Pick<Tx, "$executeRaw" | "$queryRaw">;
 
 /**
- * SQL: whether an organisation (an SQL expression for its id) has an endpoint taking `event`. Lets
- * a hot path read it with what it reads anyway and skip recording an event nobody would receive.
+ * SQL: endpoint `e` belongs to the organisation (an SQL expression for its id), takes `event` and
+ * is not disabled. The one test of who receives an event, used to queue deliveries and to know
+ * beforehand whether there would be any.
+ */
+function endpointTakes(organisationId: Prisma.Sql, event: WebhookEvent) {
+  return Prisma.sql`e."organisationId" = ${organisationId} AND ${event}::text = ANY(e.events)
+    AND e."disabledAt" IS NULL`;
+}
+
+/**
+ * SQL: whether the organisation has an endpoint taking `event`. Lets a hot path read it with what
+ * it reads anyway and skip recording an event nobody would receive.
  */
 export function wantsWebhookEvent(organisationId: Prisma.Sql, event: WebhookEvent) {
   return Prisma.sql`EXISTS (SELECT 1 FROM "WebhookEndpoint" e
-    WHERE e."organisationId" = ${organisationId} AND ${event}::text = ANY(e.events)
-      AND e."disabledAt" IS NULL)`;
+    WHERE ${endpointTakes(organisationId, event)})`;
 }
 
 /**
@@ -108,9 +117,9 @@ async function queueDeliveries({
   const eventId = newId("evt");
   const endpoints =
     "endpointId" in target
-      ? Prisma.sql`e.id = ${target.endpointId}`
-      : Prisma.sql`e."organisationId" = ${target.organisationId}
-          AND ${target.event}::text = ANY(e.events) ${target.only ?? Prisma.empty}`;
+      ? Prisma.sql`e.id = ${target.endpointId} AND e."disabledAt" IS NULL`
+      : Prisma.sql`${endpointTakes(Prisma.sql`${target.organisationId}`, target.event)}
+          ${target.only ?? Prisma.empty}`;
   const [row] = await tx.$queryRaw<Array<{ queued: number }>>`
     WITH inserted AS (
       INSERT INTO "WebhookDelivery"
@@ -123,7 +132,7 @@ async function queueDeliveries({
           'data', ${data}),
         ${sqlUtc(now)}, ${sqlUtc(now)}
       FROM "WebhookEndpoint" e
-      WHERE ${endpoints} AND e."disabledAt" IS NULL
+      WHERE ${endpoints}
       RETURNING "id")
     SELECT count(graphile_worker.add_job(
       identifier => 'deliver-webhook'::text,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BoundedMap } from "~/utils/bounded-map";
 import { formatDecimal } from "~/utils/format";
 import type { ReportField } from "./task.ts";
 
@@ -201,15 +202,11 @@ export function buildReportSchema(fields: readonly ReportField[]) {
   const known = reportSchemas.get(key);
   if (known) return known;
   const schema = newReportSchema(fields);
-  if (reportSchemas.size >= REPORT_SCHEMAS_KEPT) {
-    reportSchemas.delete(reportSchemas.keys().next().value!);
-  }
   reportSchemas.set(key, schema);
   return schema;
 }
 
-const REPORT_SCHEMAS_KEPT = 500;
-const reportSchemas = new Map<string, ReturnType<typeof newReportSchema>>();
+const reportSchemas = new BoundedMap<string, ReturnType<typeof newReportSchema>>(500);
 
 function newReportSchema(fields: readonly ReportField[]) {
   const shape: ReportFormShape = {};

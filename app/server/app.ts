@@ -1,11 +1,13 @@
 import { randomFillSync } from "node:crypto";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { constants as zlibConstants } from "node:zlib";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
 import helmet from "helmet";
+import { BROTLI_QUALITY, COMPRESS_FROM_BYTES } from "../utils/compress.server.ts";
 
 /**
  * The HTTP side of Onward: security headers, static files and the Remix request handler.
@@ -27,7 +29,12 @@ export function createApp({
   if (trustProxy) app.set("trust proxy", 1);
   const appOrigin = new URL(appUrl).origin;
 
-  app.use(compression());
+  app.use(
+    compression({
+      threshold: COMPRESS_FROM_BYTES,
+      brotli: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY } },
+    }),
+  );
 
   // PostgreSQL text can't hold a NUL character. An address with one is only ever a probe, and
   // would otherwise reach a query as a route param and fail there, as a 500.

@@ -5,12 +5,16 @@ import Negotiator from "negotiator";
 const ENCODINGS = ["br", "gzip"];
 type WithPreference = (available: string[], preferred: string[]) => string | undefined;
 
-/** Below this size a page goes as it is: the encoding would save less than its headers cost. */
-const COMPRESS_FROM_BYTES = 1024;
+/** Below this size a response goes as it is: the encoding would save less than it costs. */
+export const COMPRESS_FROM_BYTES = 1024;
+
+/** Brotli's quality for responses: 4 of 11, quick and still well under half a page's size. */
+export const BROTLI_QUALITY = 4;
 
 /**
- * A whole page, compressed in one go for the browser that asked for it: Brotli (quality 4, as
- * app/server/app.ts's compression middleware uses) where accepted, else gzip, else as it is.
+ * A whole page, compressed in one go for the browser that asked for it: Brotli where accepted,
+ * else gzip, else as it is (the same choice and settings as the compression middleware in
+ * app/server/app.ts, which handles every other response).
  * A page is a few kilobytes, so doing it at once costs less than the middleware's stream through
  * the thread pool; the middleware leaves a response that already has its encoding alone.
  */
@@ -25,7 +29,9 @@ export function compressPage(
   // as a second argument, which its type definitions don't list yet.
   const encoding = (negotiator.encoding as WithPreference).call(negotiator, ENCODINGS, ENCODINGS);
   if (encoding === "br") {
-    const body = brotliCompressSync(html, { params: { [constants.BROTLI_PARAM_QUALITY]: 4 } });
+    const body = brotliCompressSync(html, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY },
+    });
     return { body, encoding };
   }
   if (encoding === "gzip") return { body: gzipSync(html), encoding };

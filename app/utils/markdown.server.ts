@@ -1,5 +1,6 @@
 import MarkdownIt from "markdown-it";
 import type { Token } from "markdown-it";
+import { BoundedMap } from "~/utils/bounded-map";
 import { getEnv } from "~/utils/env.server.ts";
 
 /**
@@ -63,8 +64,7 @@ function createRenderer() {
  * Rendered text, newest last: a task's instructions are shown on every visit to its page, and
  * the same text always renders the same (task versions never change).
  */
-const rendered = new Map<string, string>();
-const RENDERED_MAX = 500;
+const rendered = new BoundedMap<string, string>(500);
 
 /** Organiser-written Markdown as safe HTML. */
 export function renderMarkdown(text: string): string {
@@ -74,7 +74,6 @@ export function renderMarkdown(text: string): string {
   if (cached !== undefined) return cached;
   renderer ??= createRenderer();
   const html = renderer.render(text);
-  if (rendered.size >= RENDERED_MAX) rendered.delete(rendered.keys().next().value!);
   rendered.set(key, html);
   return html;
 }

@@ -7,6 +7,7 @@ import {
   SESSION_DAYS,
   touchSession,
 } from "~/models/session.server.ts";
+import { BoundedMap } from "~/utils/bounded-map";
 import { getEnv, getSessionSecret } from "~/utils/env.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
 
@@ -28,11 +29,10 @@ function cookie() {
 /**
  * Cookie headers already checked, and the session id each holds (null: none, or a bad signature).
  * The check (an HMAC, then decoding) gives the same answer for the same header every time, so a
- * person's next requests skip it. At most COOKIES_KEPT headers, the oldest dropped first, and only
+ * person's next requests skip it. At most 2,000 headers, the oldest dropped first, and only
  * headers of a sensible size (ours is about 100 characters), so junk can't fill memory.
  */
-const checkedCookies = new Map<string, string | null>();
-const COOKIES_KEPT = 2_000;
+const checkedCookies = new BoundedMap<string, string | null>(2_000);
 const COOKIE_HEADER_KEPT_MAX = 1_024;
 
 async function readSessionId(request: Request): Promise<string | null> {
@@ -43,9 +43,6 @@ async function readSessionId(request: Request): Promise<string | null> {
   const value: unknown = await cookie().parse(header);
   const sessionId = typeof value === "string" && value.length > 0 ? value : null;
   if (header.length > COOKIE_HEADER_KEPT_MAX) return sessionId;
-  if (checkedCookies.size >= COOKIES_KEPT) {
-    checkedCookies.delete(checkedCookies.keys().next().value!);
-  }
   checkedCookies.set(header, sessionId);
   return sessionId;
 }
