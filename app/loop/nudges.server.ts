@@ -1,7 +1,7 @@
 import OrganiserDigestEmail, { organiserDigestSubject } from "../../emails/organiser-digest.tsx";
 import { createElement } from "react";
 import { expireOverdueAssignments } from "~/models/assignment.server.ts";
-import { channelsFor, queueMessages } from "~/models/message.server.ts";
+import { channelsFor, queueMessages, queueTaskMessages } from "~/models/message.server.ts";
 import {
   getAssignmentForNudge,
   getDigestNumbers,
@@ -151,8 +151,9 @@ export function queueOverdueNudge({
 /**
  * thank-and-next: after a report, ONE message saying thank you and giving the next task; the
  * report's transaction does not write a separate "your next task" message. A report that ended the
- * ladder got its thank-you (LADDER_COMPLETE) in that transaction, so there is nothing to do here. A
- * report sent by text was already answered by text with the same news: no second text then.
+ * ladder gets the thank-you for finishing (LADDER_COMPLETE) instead, on every channel the person
+ * chose. A report sent by text was already answered by text with the news of the next task: no
+ * second text then.
  */
 export function queueThanksAndNext({
   assignmentId,
@@ -163,7 +164,19 @@ export function queueThanksAndNext({
     const reported = await getReportedAssignment({ tx, assignmentId });
     if (!reported || reported.status !== "REPORTED") return { queued: 0, skipped: "not reported" };
     const next = reported.next;
-    if (!next || next.status !== "ASSIGNED") return { queued: 0, skipped: "no open next task" };
+    if (!next) {
+      if (reported.user.deletedAt) return { queued: 0, skipped: "account deleted" };
+      const ids = await queueTaskMessages({
+        tx,
+        userId: reported.userId,
+        organisationId: reported.organisationId,
+        kind: "LADDER_COMPLETE",
+        assignmentId,
+        dedupeKey: `ladder-complete:${assignmentId}`,
+      });
+      return { queued: ids.length };
+    }
+    if (next.status !== "ASSIGNED") return { queued: 0, skipped: "no open next task" };
     if (next.campaign.status !== "LIVE" || reported.user.deletedAt) {
       return { queued: 0, skipped: "campaign not live or account deleted" };
     }

@@ -24,13 +24,15 @@ import {
   recordConsents,
 } from "~/models/volunteer.server.ts";
 import { recordReportCreated, recordVolunteerJoined } from "~/models/webhooks.server.ts";
-import { db, isUniqueViolation, type Tx } from "~/utils/db.server.ts";
+import { db, isUniqueViolation, sqlTransaction, type SqlTx, type Tx } from "~/utils/db.server.ts";
 import { addJobs } from "~/utils/jobs.server.ts";
 
 /**
  * Applies the loop engine's decisions. Each function is ONE database transaction: the report, the
  * closed assignment, the next assignment, the outbox rows and their jobs (delivery, the reminder
  * and overdue nudge of a new task, thank-and-next after a report) commit together or not at all.
+ * The report's transaction speaks SQL straight to pg (sqlTransaction, ADR 021); the others use
+ * the ORM.
  */
 
 export type LoopResult =
@@ -54,7 +56,6 @@ async function openNext({
   userId,
   previousId,
   now,
-  announceNext = true,
 }: {
   tx: Tx;
   decision: Decision;
@@ -62,8 +63,6 @@ async function openNext({
   userId: string;
   previousId: string | null;
   now: Date;
-  /** False after a report: the thank-and-next job (added here) announces the next task. */
-  announceNext?: boolean;
 }) {
   if (!decision.next) {
     await queueTaskMessages({
@@ -78,22 +77,12 @@ async function openNext({
   }
   const next = await createAssignment({
     tx,
-    data: {
-      organisationId: campaign.organisationId,
-      campaignId: campaign.id,
-      taskId: decision.next.taskId,
-      taskVersionId: decision.next.versionId,
-      userId,
-      dueAt: decision.next.dueAt,
-      assignedAt: now,
-      previousId,
-    },
+    data: nextAssignment(decision.next, campaign, userId, previousId, now),
   });
-  const jobs = assignmentNudgeJobs({ assignment: next, settings: campaign.settings, now });
-  // After a report, one job thanks the person and announces this task in the same message.
-  if (!announceNext && previousId) jobs.push(thanksAndNextJob(previousId));
-  await addJobs({ tx, jobs });
-  if (!announceNext) return next.id;
+  await addJobs({
+    tx,
+    jobs: assignmentNudgeJobs({ assignment: next, settings: campaign.settings, now }),
+  });
   await queueTaskMessages({
     tx,
     userId,
@@ -103,6 +92,58 @@ async function openNext({
     dedupeKey: `task-assigned:${next.id}`,
   });
   return next.id;
+}
+
+/**
+ * After a report: opens the next task, if the ladder has one, with its nudges. One job answers the
+ * report (thank-and-next): thanks with the next task, or thanks for finishing the ladder.
+ */
+async function openNextAfterReport({
+  tx,
+  decision,
+  campaign,
+  userId,
+  reportedId,
+  now,
+}: {
+  tx: SqlTx;
+  decision: Decision;
+  campaign: LoopCampaign;
+  userId: string;
+  reportedId: string;
+  now: Date;
+}) {
+  const next = decision.next
+    ? await createAssignment({
+        tx,
+        data: nextAssignment(decision.next, campaign, userId, reportedId, now),
+      })
+    : null;
+  const jobs = next
+    ? assignmentNudgeJobs({ assignment: next, settings: campaign.settings, now })
+    : [];
+  jobs.push(thanksAndNextJob(reportedId));
+  await addJobs({ tx, jobs });
+  return next?.id ?? null;
+}
+
+function nextAssignment(
+  next: NonNullable<Decision["next"]>,
+  campaign: LoopCampaign,
+  userId: string,
+  previousId: string | null,
+  now: Date,
+) {
+  return {
+    organisationId: campaign.organisationId,
+    campaignId: campaign.id,
+    taskId: next.taskId,
+    taskVersionId: next.versionId,
+    userId,
+    dueAt: next.dueAt,
+    assignedAt: now,
+    previousId,
+  };
 }
 
 /** Gives a volunteer the campaign's first task, unless they already have one open there. */
@@ -149,7 +190,7 @@ export async function submitReport({
   now?: Date;
 }): Promise<LoopResult> {
   try {
-    return await db.$transaction(async (tx) => {
+    return await sqlTransaction(async (tx) => {
       const state = await lockForLoop({ tx, assignmentId, idempotencyKey });
       if (!state || state.assignment.userId !== userId) {
         return { ok: false, status: 404, error: "We can't find that task." } as const;
@@ -219,14 +260,13 @@ export async function submitReport({
       // one stays their next, and the report opens no other.
       const nextAssignmentId = openSince
         ? openSince
-        : await openNext({
+        : await openNextAfterReport({
             tx,
             decision,
             campaign,
             userId,
-            previousId: assignmentId,
+            reportedId: assignmentId,
             now,
-            announceNext: false,
           });
       // Read with the rest: most organisations have no endpoint, and then no statement is sent.
       if (state.reportWebhooks) {

@@ -7,7 +7,8 @@ import {
   type LoopCampaign,
 } from "~/models/ladder.server.ts";
 import { wantsWebhookEvent } from "~/models/webhooks.server.ts";
-import { db, newId, pool, sqlUtc, type Tx } from "~/utils/db.server.ts";
+import { db, newId, pool, sqlUtc, type SqlTx, type Tx } from "~/utils/db.server.ts";
+import { PREPARED } from "~/utils/prepared.ts";
 
 /**
  * Locks an assignment for the rest of the transaction (so concurrent reports and skips on it queue
@@ -22,14 +23,14 @@ export async function lockForLoop({
   assignmentId,
   idempotencyKey = null,
 }: {
-  tx: Tx;
+  tx: SqlTx;
   assignmentId: string;
   idempotencyKey?: string | null;
 }) {
-  const locked = await tx.$queryRaw<Array<{ id: string }>>`
+  const locked = await tx.$queryRaw<Array<{ id: string }>>`${PREPARED}
     SELECT id FROM "Assignment" WHERE id = ${assignmentId} FOR UPDATE`;
   if (locked.length === 0) return null;
-  const rows = await tx.$queryRaw<LoopStateRow[]>`
+  const rows = await tx.$queryRaw<LoopStateRow[]>`${PREPARED}
     SELECT a.id, a."userId", a."campaignId", a."organisationId", a."taskId",
       a.status::text AS status,
       json_build_object('id', tv.id, 'taskId', tv."taskId", 'fields', tv.fields,
@@ -117,11 +118,12 @@ export function findReportByKey({ tx, idempotencyKey }: { tx: Tx; idempotencyKey
   });
 }
 
-export function createAssignment({
+/** Opens an assignment (a task given to a person), in one prepared statement. */
+export async function createAssignment({
   tx,
   data,
 }: {
-  tx: Tx;
+  tx: SqlTx;
   data: {
     organisationId: string;
     campaignId: string;
@@ -132,8 +134,16 @@ export function createAssignment({
     assignedAt: Date;
     previousId: string | null;
   };
-}) {
-  return tx.assignment.create({ select: { id: true, dueAt: true }, data });
+}): Promise<{ id: string; dueAt: Date }> {
+  const id = newId("asg");
+  const clock = sqlUtc(new Date());
+  await tx.$executeRaw`${PREPARED}
+    INSERT INTO "Assignment" (id, "organisationId", "campaignId", "taskId", "taskVersionId",
+      "userId", status, "assignedAt", "dueAt", "previousId", "createdAt", "updatedAt")
+    VALUES (${id}, ${data.organisationId}, ${data.campaignId}, ${data.taskId},
+      ${data.taskVersionId}, ${data.userId}, 'ASSIGNED', ${sqlUtc(data.assignedAt)},
+      ${sqlUtc(data.dueAt)}, ${data.previousId}, ${clock}, ${clock})`;
+  return { id, dueAt: data.dueAt };
 }
 
 /** Closes an assignment as skipped, with the person's reason (a report closes it in storeReport). */
@@ -166,7 +176,7 @@ export async function storeReport({
   data,
   metrics,
 }: {
-  tx: Tx;
+  tx: SqlTx;
   data: {
     organisationId: string;
     campaignId: string;
@@ -192,7 +202,7 @@ export async function storeReport({
   }));
   const at = sqlUtc(data.createdAt);
   const clock = sqlUtc(new Date());
-  const [row] = await tx.$queryRaw<Array<{ id: string }>>`
+  const [row] = await tx.$queryRaw<Array<{ id: string }>>`${PREPARED}
     WITH closed AS (
       UPDATE "Assignment" SET status = 'REPORTED', "closedAt" = ${at}, "skipReason" = NULL,
         "updatedAt" = ${clock}

@@ -157,8 +157,8 @@ type TaskMessageKind = "TASK_ASSIGNED" | "LADDER_COMPLETE";
 
 /**
  * Writes "your task" / "you've finished" messages to the outbox, one per channel the volunteer
- * chose, and their delivery jobs, inside the caller's transaction. Delivery (and the contact
- * policy) happens in the deliver-message job.
+ * chose, and their delivery jobs, inside the caller's transaction, and returns their ids. Delivery
+ * (and the contact policy) happens in the deliver-message job.
  */
 export async function queueTaskMessages({
   tx,
@@ -198,7 +198,7 @@ export async function queueTaskMessages({
       : `You've finished every task in ${campaign}. Thank you for everything you did!`;
   const subject =
     kind === "TASK_ASSIGNED" ? `Your next task: ${title}` : `Thank you from ${campaign}`;
-  await queueMessages({
+  return queueMessages({
     tx,
     userId,
     organisationId,

@@ -11,7 +11,7 @@ import {
   type EndpointAction,
   type WebhookEvent,
 } from "~/schemas/webhooks.ts";
-import { db, newId, sqlUtc, type Tx } from "~/utils/db.server.ts";
+import { db, newId, sqlUtc, type SqlTx } from "~/utils/db.server.ts";
 import { getEnv } from "~/utils/env.server.ts";
 import { addJob, maxJobAttempts } from "~/utils/jobs.server.ts";
 import { postWebhook } from "~/utils/webhook-http.server.ts";
@@ -74,8 +74,6 @@ export const firstNameOf = (column: string) =>
     ) AS first_word)`;
 const CAMPAIGN_JSON = Prisma.sql`jsonb_build_object('id', c.id, 'slug', c.slug, 'title', c.title)`;
 
-type Executor = Pick<Tx, "$executeRaw" | "$queryRaw">;
-
 /**
  * SQL: endpoint `e` belongs to the organisation (an SQL expression for its id), takes `event` and
  * is not disabled. The one test of who receives an event, used to queue deliveries and to know
@@ -107,7 +105,7 @@ async function queueDeliveries({
   data,
   now,
 }: {
-  tx: Executor;
+  tx: SqlTx;
   target:
     { organisationId: string; event: WebhookEvent; only?: Prisma.Sql } | { endpointId: string };
   type: string;
@@ -159,7 +157,7 @@ export function recordVolunteerJoined({
   firstTimeOnly = false,
   now,
 }: {
-  tx: Executor;
+  tx: SqlTx;
   organisationId: string;
   campaignId: string;
   userId: string;
@@ -196,7 +194,7 @@ export function recordReportCreated({
   nextAssignmentId,
   now,
 }: {
-  tx: Executor;
+  tx: SqlTx;
   organisationId: string;
   assignmentId: string;
   nextAssignmentId: string | null;
@@ -234,7 +232,7 @@ export function recordFeedbackAnswered({
   actorId,
   now,
 }: {
-  tx: Executor;
+  tx: SqlTx;
   organisationId: string;
   campaignId: string;
   item: {
@@ -277,7 +275,7 @@ export function recordFeedbackAnswered({
  * Account deletion (privacy.server.ts): every delivery about the person goes, sent or not, so
  * nothing more about them is sent and no copy of what was sent stays with us.
  */
-export function forgetWebhookDeliveriesAbout({ tx, userId }: { tx: Executor; userId: string }) {
+export function forgetWebhookDeliveriesAbout({ tx, userId }: { tx: SqlTx; userId: string }) {
   return tx.$executeRaw`
     DELETE FROM "WebhookDelivery" WHERE payload->'data'->'volunteer'->>'id' = ${userId}`;
 }

@@ -1,5 +1,6 @@
 import { Prisma } from "~/generated/prisma/client.ts";
-import type { Tx } from "~/utils/db.server.ts";
+import type { SqlTx } from "~/utils/db.server.ts";
+import { PREPARED } from "~/utils/prepared.ts";
 
 /**
  * Enqueues graphile-worker jobs with SQL, on the caller's transaction: a change that rolls back
@@ -45,7 +46,7 @@ export function maxJobAttempts(task: TaskName): number {
   return MAX_ATTEMPTS[task];
 }
 
-type Executor = Pick<Tx, "$executeRaw">;
+type Executor = Pick<SqlTx, "$executeRaw">;
 
 /** One job to enqueue: its task, payload and, when it has them, its time and key. */
 export type JobSpec = {
@@ -110,7 +111,7 @@ export async function addJobs({ tx, jobs }: { tx: Executor; jobs: JobSpec[] }): 
     if (job.jobKey !== undefined) runKeys.add(job.jobKey);
   }
   endRun();
-  await tx.$executeRaw`SELECT ${Prisma.join(calls)}`;
+  await tx.$executeRaw`${PREPARED}SELECT ${Prisma.join(calls)}`;
 }
 
 /** `add_jobs` for jobs in `replace` (or, with preserveRunAt, `preserve_run_at`) key mode. */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign, DOORS_LADDER, saveVersion } from "../fixtures/ladder.ts";
 import { createUser, ukMobile, uniqueSuffix } from "../fixtures/people.ts";
+import { queueThanksAndNext } from "~/loop/nudges.server.ts";
 import {
   joinAsMember,
   signUpVolunteer,
@@ -149,6 +150,9 @@ describe("reporting back picks the right follow-up", () => {
     const end = await report(team!.id, userId, { doors: 60 });
     expect(end).toMatchObject({ ok: true, nextAssignmentId: null, endMessage: "You did it all." });
     expect(await openAssignments(userId)).toHaveLength(0);
+    // The report's thank-and-next job answers it with the thank-you for finishing.
+    expect(await db.message.count({ where: { userId, kind: "LADDER_COMPLETE" } })).toBe(0);
+    expect(await queueThanksAndNext({ assignmentId: team!.id })).toEqual({ queued: 1 });
     expect(await db.message.count({ where: { userId, kind: "LADDER_COMPLETE" } })).toBe(1);
   });
 

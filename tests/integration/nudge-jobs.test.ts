@@ -173,7 +173,7 @@ describe("thank-and-next", () => {
     expect(thanks.map((m) => m.channel)).toEqual(["EMAIL"]);
   });
 
-  it("the end of the ladder gets its thank-you in the report's transaction, and no thank-and-next", async () => {
+  it("the end of the ladder is answered by the thank-and-next job: one thank-you for finishing", async () => {
     const setup = await createLadderCampaign();
     const volunteer = await joinVolunteer(setup);
     const team = await nextOf(
@@ -184,9 +184,18 @@ describe("thank-and-next", () => {
       }),
     );
     await report(team, volunteer.userId, { doors: 60 });
-    expect(await listJobs({ key: `thanks:${team}` })).toEqual([]);
-    const [complete] = (await messagesOf(volunteer.userId)).filter(
-      (m) => m.kind === "LADDER_COMPLETE",
+    // The report's transaction wrote no message; its job answers it.
+    const ladderComplete = async () =>
+      (await messagesOf(volunteer.userId)).filter((m) => m.kind === "LADDER_COMPLETE");
+    expect(await ladderComplete()).toEqual([]);
+    expect(await listJobs({ key: `thanks:${team}` })).toHaveLength(1);
+    expect(await queueThanksAndNext({ assignmentId: team })).toEqual({ queued: 1 });
+    // Run twice (a retried job): still one message.
+    expect(await queueThanksAndNext({ assignmentId: team })).toEqual({ queued: 0 });
+    const [complete, ...more] = await ladderComplete();
+    expect(more).toEqual([]);
+    expect((await messagesOf(volunteer.userId)).filter((m) => m.kind === "THANKS_NEXT")).toEqual(
+      [],
     );
     expect(await listJobs({ key: `deliver:${complete!.id}` })).toHaveLength(1);
     expect(await deliverMessage({ messageId: complete!.id })).toMatchObject({ outcome: "sent" });
