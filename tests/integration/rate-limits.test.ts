@@ -62,6 +62,18 @@ function joinForm(name: string) {
   };
 }
 
+describe("the counters", () => {
+  it("live in an unlogged table, so counting a request waits for no disk write", async () => {
+    const [table] = await db.$queryRaw<Array<{ persistence: string }>>`
+      SELECT relpersistence::text AS persistence FROM pg_class
+      WHERE oid = 'public.rate_limits'::regclass`;
+    expect(table?.persistence).toBe("u");
+    const key = `unlogged-${Math.random().toString(36).slice(2)}`;
+    await spend("reportPerUser", key, LIMITS.reportPerUser.points);
+    expect(await consume([{ limit: "reportPerUser", key }])).toMatchObject({ ok: false });
+  });
+});
+
 describe("sign-up (joining a campaign)", () => {
   it("lets a whole meeting join from one address, then stops a flood with a kind 429", async () => {
     const { campaign } = await createLadderCampaign();
