@@ -24,7 +24,7 @@ import {
   recordConsents,
 } from "~/models/volunteer.server.ts";
 import { recordReportCreated, recordVolunteerJoined } from "~/models/webhooks.server.ts";
-import { db, isUniqueViolation, sqlTransaction, type SqlTx, type Tx } from "~/utils/db.server.ts";
+import { db, isUniqueViolation, newId, sqlTransaction, type Tx } from "~/utils/db.server.ts";
 import { addJobs } from "~/utils/jobs.server.ts";
 
 /**
@@ -95,18 +95,17 @@ async function openNext({
 }
 
 /**
- * After a report: opens the next task, if the ladder has one, with its nudges. One job answers the
- * report (thank-and-next): thanks with the next task, or thanks for finishing the ladder.
+ * After a report: the next task to open, if the ladder has one, and the jobs that follow it. One
+ * job answers the report (thank-and-next): thanks with the next task, or thanks for finishing the
+ * ladder. The next task's reminder and overdue nudge come with it.
  */
-async function openNextAfterReport({
-  tx,
+function afterReport({
   decision,
   campaign,
   userId,
   reportedId,
   now,
 }: {
-  tx: SqlTx;
   decision: Decision;
   campaign: LoopCampaign;
   userId: string;
@@ -114,17 +113,13 @@ async function openNextAfterReport({
   now: Date;
 }) {
   const next = decision.next
-    ? await createAssignment({
-        tx,
-        data: nextAssignment(decision.next, campaign, userId, reportedId, now),
-      })
+    ? { id: newId("asg"), ...nextAssignment(decision.next, campaign, userId, reportedId, now) }
     : null;
   const jobs = next
     ? assignmentNudgeJobs({ assignment: next, settings: campaign.settings, now })
     : [];
   jobs.push(thanksAndNextJob(reportedId));
-  await addJobs({ tx, jobs });
-  return next?.id ?? null;
+  return { next, jobs };
 }
 
 function nextAssignment(
@@ -238,6 +233,11 @@ export async function submitReport({
         history,
         now,
       });
+      // After a late report the person may have a task already (they came back meanwhile): that
+      // one stays their next, and the report opens no other.
+      const follow = openSince
+        ? { next: null, jobs: [] }
+        : afterReport({ decision, campaign, userId, reportedId: assignmentId, now });
       await storeReport({
         tx,
         data: {
@@ -255,19 +255,9 @@ export async function submitReport({
           createdAt: now,
         },
         metrics: decision.metrics,
+        ...follow,
       });
-      // After a late report the person may have a task already (they came back meanwhile): that
-      // one stays their next, and the report opens no other.
-      const nextAssignmentId = openSince
-        ? openSince
-        : await openNextAfterReport({
-            tx,
-            decision,
-            campaign,
-            userId,
-            reportedId: assignmentId,
-            now,
-          });
+      const nextAssignmentId = openSince ?? follow.next?.id ?? null;
       // Read with the rest: most organisations have no endpoint, and then no statement is sent.
       if (state.reportWebhooks) {
         await recordReportCreated({

@@ -8,6 +8,7 @@ import {
 } from "~/models/ladder.server.ts";
 import { wantsWebhookEvent } from "~/models/webhooks.server.ts";
 import { db, newId, pool, sqlUtc, type SqlTx, type Tx } from "~/utils/db.server.ts";
+import { addJobsSql, type JobSpec } from "~/utils/jobs.server.ts";
 import { PREPARED } from "~/utils/prepared.ts";
 
 /**
@@ -118,31 +119,40 @@ export function findReportByKey({ tx, idempotencyKey }: { tx: Tx; idempotencyKey
   });
 }
 
+/** A task to give a person: an Assignment row's own values. */
+export type NewAssignment = {
+  organisationId: string;
+  campaignId: string;
+  taskId: string;
+  taskVersionId: string;
+  userId: string;
+  dueAt: Date;
+  assignedAt: Date;
+  previousId: string | null;
+};
+
+const ASSIGNMENT_COLUMNS = Prisma.sql`(id, "organisationId", "campaignId", "taskId",
+  "taskVersionId", "userId", status, "assignedAt", "dueAt", "previousId", "createdAt", "updatedAt")`;
+
+/** The values of a new ASSIGNED row, in ASSIGNMENT_COLUMNS' order. */
+function assignmentValues(id: string, data: NewAssignment) {
+  const clock = sqlUtc(new Date());
+  return Prisma.sql`${id}, ${data.organisationId}, ${data.campaignId}, ${data.taskId},
+    ${data.taskVersionId}, ${data.userId}, 'ASSIGNED', ${sqlUtc(data.assignedAt)},
+    ${sqlUtc(data.dueAt)}, ${data.previousId}, ${clock}, ${clock}`;
+}
+
 /** Opens an assignment (a task given to a person), in one prepared statement. */
 export async function createAssignment({
   tx,
   data,
 }: {
   tx: SqlTx;
-  data: {
-    organisationId: string;
-    campaignId: string;
-    taskId: string;
-    taskVersionId: string;
-    userId: string;
-    dueAt: Date;
-    assignedAt: Date;
-    previousId: string | null;
-  };
+  data: NewAssignment;
 }): Promise<{ id: string; dueAt: Date }> {
   const id = newId("asg");
-  const clock = sqlUtc(new Date());
   await tx.$executeRaw`${PREPARED}
-    INSERT INTO "Assignment" (id, "organisationId", "campaignId", "taskId", "taskVersionId",
-      "userId", status, "assignedAt", "dueAt", "previousId", "createdAt", "updatedAt")
-    VALUES (${id}, ${data.organisationId}, ${data.campaignId}, ${data.taskId},
-      ${data.taskVersionId}, ${data.userId}, 'ASSIGNED', ${sqlUtc(data.assignedAt)},
-      ${sqlUtc(data.dueAt)}, ${data.previousId}, ${clock}, ${clock})`;
+    INSERT INTO "Assignment" ${ASSIGNMENT_COLUMNS} VALUES (${assignmentValues(id, data)})`;
   return { id, dueAt: data.dueAt };
 }
 
@@ -167,14 +177,17 @@ export function closeAssignmentSkipped({
 
 /**
  * Stores a report in one statement (one round trip): closes its assignment as reported, writes the
- * report, a row per metric it feeds, and an open inbox item when it has feedback. A second report
- * with the same idempotency key or for the same assignment fails on the unique indexes and the
- * whole statement changes nothing.
+ * report, a row per metric it feeds, an open inbox item when it has feedback, opens the next
+ * assignment when there is one, and adds the jobs that follow. A second report with the same
+ * idempotency key or for the same assignment fails on the unique indexes and the whole statement
+ * changes nothing.
  */
 export async function storeReport({
   tx,
   data,
   metrics,
+  next = null,
+  jobs = [],
 }: {
   tx: SqlTx;
   data: {
@@ -192,6 +205,10 @@ export async function storeReport({
     createdAt: Date;
   };
   metrics: Array<{ metricKey: string; value: number }>;
+  /** The task that follows, with its id. */
+  next?: (NewAssignment & { id: string }) | null;
+  /** Jobs to add with the report (its thank-and-next, the next task's nudges). */
+  jobs?: JobSpec[];
 }): Promise<{ id: string }> {
   const id = newId("rep");
   // Metric ids sort in the report's field order (pages list a report's metrics by id).
@@ -228,7 +245,13 @@ export async function storeReport({
       INSERT INTO "FeedbackHandling" (id, "reportId", "createdAt", "updatedAt")
       SELECT ${newId("fbh")}, report.id, ${clock}, ${clock}
       FROM report WHERE ${data.feedback}::text IS NOT NULL)
-    SELECT id FROM report`;
+    ${
+      next
+        ? Prisma.sql`, next AS (INSERT INTO "Assignment" ${ASSIGNMENT_COLUMNS}
+      SELECT ${assignmentValues(next.id, next)} FROM report)`
+        : Prisma.empty
+    }
+    SELECT id ${jobs.length > 0 ? Prisma.sql`, ${addJobsSql(jobs)}` : Prisma.empty} FROM report`;
   if (!row) throw new Error(`Assignment ${data.assignmentId} is gone: the report was not stored.`);
   return row;
 }

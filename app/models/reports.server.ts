@@ -585,3 +585,15 @@ export async function getOrganisationReport({
 }
 
 export type OrganisationReport = Awaited<ReturnType<typeof getOrganisationReport>>;
+
+/**
+ * Folds the report rollup's stripes (ReportDay.stripe, ADR 008) into one row for every day before
+ * the day before yesterday, as UTC sees it: a report only ever adds to the day it arrives in its
+ * organisation's time zone, which is at most a day off. Returns how many stripe rows went.
+ */
+export async function foldReportDays({ now }: { now: Date }): Promise<number> {
+  const before = new Date(now.getTime() - 2 * 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
+  const [row] = await db.$queryRaw<Array<{ folded: number }>>`
+    SELECT onward_fold_report_days(${before}::date) AS folded`;
+  return row?.folded ?? 0;
+}

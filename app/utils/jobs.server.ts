@@ -88,6 +88,14 @@ export async function addJob({
  */
 export async function addJobs({ tx, jobs }: { tx: Executor; jobs: JobSpec[] }): Promise<void> {
   if (jobs.length === 0) return;
+  await tx.$executeRaw`${PREPARED}SELECT ${addJobsSql(jobs)}`;
+}
+
+/**
+ * What addJobs sends, as SQL expressions to select within a statement of one's own (the report's
+ * jobs go in the statement that stores it). `jobs` must not be empty.
+ */
+export function addJobsSql(jobs: JobSpec[]): Prisma.Sql {
   const calls: Prisma.Sql[] = [];
   let run: JobSpec[] = [];
   let runMode: JobKeyMode | null = null;
@@ -111,7 +119,7 @@ export async function addJobs({ tx, jobs }: { tx: Executor; jobs: JobSpec[] }): 
     if (job.jobKey !== undefined) runKeys.add(job.jobKey);
   }
   endRun();
-  await tx.$executeRaw`${PREPARED}SELECT ${Prisma.join(calls)}`;
+  return Prisma.join(calls);
 }
 
 /** `add_jobs` for jobs in `replace` (or, with preserveRunAt, `preserve_run_at`) key mode. */

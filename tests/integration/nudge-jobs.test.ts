@@ -451,6 +451,7 @@ describe("the worker's configuration", () => {
     const tasks = await loadTaskList();
     expect(items.map((item) => item.task).sort()).toEqual([
       "expire-assignments",
+      "fold-report-days",
       "organiser-digest",
       "purge-old-messages",
       "reengage-idle",
@@ -462,6 +463,7 @@ describe("the worker's configuration", () => {
       "deliver-message",
       "deliver-webhook",
       "expire-assignments",
+      "fold-report-days",
       "organiser-digest",
       "overdue-nudge",
       "purge-old-messages",

@@ -2,9 +2,14 @@ import { describe, expect, it } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { addMember, createCampaign, createUser, uniqueSuffix } from "../fixtures/people.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
+import { REPORT_DAYS_SUMMED } from "../fixtures/rollups.ts";
 import { skipAssignment, submitReport } from "~/loop/service.server.ts";
 import { ForbiddenError } from "~/models/membership.server.ts";
-import { getCampaignReport, getOrganisationReport } from "~/models/reports.server.ts";
+import {
+  foldReportDays,
+  getCampaignReport,
+  getOrganisationReport,
+} from "~/models/reports.server.ts";
 import { NO_FILTERS, type ReportFilters } from "~/reports/filters.ts";
 import { loader as campaignLoader } from "~/routes/org.campaigns.$campaignId.reports.tsx";
 import { loader as organisationLoader } from "~/routes/org.reports.tsx";
@@ -477,8 +482,7 @@ describe("campaign reports", { timeout: 60_000 }, () => {
 
 describe("the report rollups", { timeout: 60_000 }, () => {
   const ROLLUPS = [
-    `SELECT "campaignId", day, "taskId", district, channel, assigned, reported, skipped, expired,
-       "metricTotal", "reportHours" FROM "ReportDay"`,
+    REPORT_DAYS_SUMMED,
     `SELECT * FROM "CampaignParticipant"`,
     `SELECT * FROM "AssignmentNudge"`,
     `SELECT * FROM "NudgeDay" WHERE nudged <> 0 OR "reportedSoon" <> 0 OR "reportedEarly" <> 0
@@ -554,6 +558,41 @@ describe("the report rollups", { timeout: 60_000 }, () => {
     expect(kept[4]!.some((row) => !row.endsWith(",)"))).toBe(true);
     await db.$executeRawUnsafe(`SELECT onward_refresh_report_rollups()`);
     expect(await snapshot()).toEqual(kept);
+  });
+
+  it("folds the stripes of past days into one row each, keeping every figure", async () => {
+    const { setup } = await world();
+    const campaignId = setup.campaign.id;
+    // Reports on another connection: every row of the campaign gets another stripe.
+    await db.$executeRaw`
+      INSERT INTO "ReportDay" ("campaignId", "organisationId", day, "taskId", district, channel,
+        stripe, assigned, reported, skipped, expired, "metricTotal", "reportHours")
+      SELECT DISTINCT "campaignId", "organisationId", day, "taskId", district, channel, 9, 2, 1, 1,
+        0, 12.5, ARRAY[0, 1, 0, 0, 0, 0, 0, 1]
+      FROM "ReportDay" WHERE "campaignId" = ${campaignId}`;
+    const rowsOf = async () =>
+      db.$queryRaw<Array<{ day: string; stripes: number[] }>>`
+        SELECT to_char(day, 'YYYY-MM-DD') AS day, array_agg(stripe::int ORDER BY stripe) AS stripes
+        FROM "ReportDay" WHERE "campaignId" = ${campaignId}
+        GROUP BY "campaignId", day, "taskId", district, channel ORDER BY 1`;
+    const before = await rowsOf();
+    const summed = await snapshot();
+    // Every campaign's stripes of those days fold (other tests' campaigns too).
+    const [{ toFold }] = await db.$queryRaw<[{ toFold: number }]>`
+      SELECT count(*)::int AS "toFold" FROM "ReportDay" WHERE stripe <> 0 AND day < '2026-07-05'`;
+    expect(before.some((row) => row.day < "2026-07-05" && row.stripes.length > 1)).toBe(true);
+
+    // The job on 2026-07-07: days up to the 4th fold, later ones keep their stripes.
+    expect(await foldReportDays({ now: new Date("2026-07-07T04:15:00Z") })).toBe(toFold);
+    const after = await rowsOf();
+    expect(after.map((row) => row.day)).toEqual(before.map((row) => row.day));
+    after.forEach((row, index) => {
+      expect(row.stripes).toEqual(row.day < "2026-07-05" ? [0] : before[index]!.stripes);
+    });
+    expect(await snapshot()).toEqual(summed);
+    // Again: nothing left to fold.
+    expect(await foldReportDays({ now: new Date("2026-07-07T04:15:00Z") })).toBe(0);
+    expect(await snapshot()).toEqual(summed);
   });
 });
 
