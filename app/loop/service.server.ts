@@ -14,6 +14,7 @@ import {
   findReportByKey,
   lockForLoop,
   storeReport,
+  type NewAssignment,
 } from "~/models/assignment.server.ts";
 import { readCampaignLadder, type LoopCampaign } from "~/models/ladder.server.ts";
 import { queueTaskMessages } from "~/models/message.server.ts";
@@ -128,7 +129,7 @@ function nextAssignment(
   userId: string,
   previousId: string | null,
   now: Date,
-) {
+): NewAssignment {
   return {
     organisationId: campaign.organisationId,
     campaignId: campaign.id,
