@@ -1,4 +1,3 @@
-import { RateLimiterPostgres, RateLimiterRes } from "rate-limiter-flexible";
 import { pool } from "~/utils/db.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
 
@@ -38,57 +37,72 @@ export const LIMITS = {
 
 export type LimitName = keyof typeof LIMITS;
 
-const limiters = new Map<LimitName, RateLimiterPostgres>();
-
-function limiter(name: LimitName) {
-  let found = limiters.get(name);
-  if (!found) {
-    const limit = LIMITS[name];
-    found = new RateLimiterPostgres({
-      storeClient: pool,
-      tableName: "rate_limits",
-      tableCreated: true,
-      clearExpiredByTimeout: false,
-      keyPrefix: limit.keyPrefix,
-      points: limit.points,
-      duration: limit.durationSeconds,
-    });
-    limiters.set(name, found);
-  }
-  return found;
-}
-
 export type RateResult = { ok: true } | { ok: false; retryAfterSeconds: number };
 
+/** A limit's row in rate_limits: the limit's prefix and the key (an address, a person's id…). */
+function rowKey(limit: LimitName, key: string) {
+  return `${LIMITS[limit].keyPrefix}:${key}`;
+}
+
 /**
- * Spends one point of a limit; several keys are checked together (at once, each its own statement)
- * and all must have room.
+ * Each key's count in its window, raised by one; a window that has passed starts again at one. The
+ * rows are taken in key order, so two requests counting the same keys can't deadlock.
+ */
+const CONSUME_SQL = `
+INSERT INTO rate_limits AS r (key, points, expire)
+SELECT k.key, 1, $2::bigint + k.ms FROM json_to_recordset($1::json) AS k(key text, ms bigint)
+ORDER BY k.key
+ON CONFLICT (key) DO UPDATE SET
+  points = CASE WHEN r.expire <= $2::bigint THEN 1 ELSE r.points + 1 END,
+  expire = CASE WHEN r.expire <= $2::bigint THEN EXCLUDED.expire ELSE r.expire END
+RETURNING key, points, expire`;
+
+/**
+ * Spends one point of each limit for its key, all in one statement, and says whether all of them
+ * had room; a check without a key counts nothing. Counts live in the unlogged rate_limits table
+ * (milliseconds since 1970 for the end of each window), shared by every web process.
  */
 export async function consume(
   checks: Array<{ limit: LimitName; key: string | null }>,
 ): Promise<RateResult> {
-  const waits = await Promise.all(
-    checks.map(async ({ limit, key }) => {
-      if (!key) return 0;
-      try {
-        await limiter(limit).consume(key);
-        return 0;
-      } catch (error) {
-        if (error instanceof RateLimiterRes) return Math.ceil(error.msBeforeNext / 1000);
-        throw error;
-      }
-    }),
-  );
-  const retryAfterSeconds = Math.max(0, ...waits);
-  return retryAfterSeconds > 0 ? { ok: false, retryAfterSeconds } : { ok: true };
+  const keyed = new Map<string, LimitName>();
+  for (const { limit, key } of checks) if (key) keyed.set(rowKey(limit, key), limit);
+  if (keyed.size === 0) return { ok: true };
+  const now = Date.now();
+  const { rows } = await pool.query<{ key: string; points: number; expire: string }>({
+    name: "onward-rate-consume",
+    text: CONSUME_SQL,
+    values: [
+      JSON.stringify(
+        [...keyed].map(([key, limit]) => ({ key, ms: LIMITS[limit].durationSeconds * 1000 })),
+      ),
+      now,
+    ],
+  });
+  let retryAfterMs = 0;
+  for (const row of rows) {
+    const limit = keyed.get(row.key);
+    if (limit && row.points > LIMITS[limit].points) {
+      retryAfterMs = Math.max(retryAfterMs, Number(row.expire) - now);
+    }
+  }
+  return retryAfterMs > 0
+    ? { ok: false, retryAfterSeconds: Math.ceil(retryAfterMs / 1000) }
+    : { ok: true };
 }
 
 /** Whether a limit has run out for a key, without spending a point. */
 export async function check(limit: LimitName, key: string | null): Promise<RateResult> {
   if (!key) return { ok: true };
-  const state = await limiter(limit).get(key);
-  if (state && state.consumedPoints >= LIMITS[limit].points && state.msBeforeNext > 0) {
-    return { ok: false, retryAfterSeconds: Math.ceil(state.msBeforeNext / 1000) };
+  const now = Date.now();
+  const { rows } = await pool.query<{ points: number; expire: string }>({
+    name: "onward-rate-check",
+    text: "SELECT points, expire FROM rate_limits WHERE key = $1 AND expire > $2::bigint",
+    values: [rowKey(limit, key), now],
+  });
+  const row = rows[0];
+  if (row && row.points >= LIMITS[limit].points) {
+    return { ok: false, retryAfterSeconds: Math.ceil((Number(row.expire) - now) / 1000) };
   }
   return { ok: true };
 }

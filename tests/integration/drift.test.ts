@@ -17,8 +17,9 @@ import {
  * extras listed here.
  */
 const OPTIONS: CompareOptions = {
-  // _prisma_migrations: the migrator's bookkeeping. rate_limits: rate-limiter-flexible's store,
-  // created by the init migration (its shape is checked in its own test below).
+  // _prisma_migrations: the migrator's bookkeeping. rate_limits: the rate limits' counters
+  // (app/utils/rate-limit.server.ts), created by the init migration (its shape is checked in its
+  // own test below).
   ignoredTables: ["_prisma_migrations", "rate_limits"],
   allowedExtraIndexes: [
     {
@@ -177,7 +178,7 @@ describe("schema drift", () => {
     );
   });
 
-  it("rate_limits has the shape rate-limiter-flexible's RateLimiterPostgres expects", async () => {
+  it("rate_limits has the shape the rate limits' statements expect", async () => {
     const table = (await readDatabaseModel(client)).tables.rate_limits;
     expect(table).toBeDefined();
     expect(table?.columns).toEqual({

@@ -14,7 +14,7 @@ import {
 import { joinAsMember } from "~/loop/service.server.ts";
 import { db } from "~/utils/db.server.ts";
 import { reloadEnv } from "~/utils/env.server.ts";
-import { consume, LIMITS, type LimitName } from "~/utils/rate-limit.server.ts";
+import { check, consume, LIMITS, type LimitName } from "~/utils/rate-limit.server.ts";
 import { twilioSignature } from "~/utils/sms/twilio-webhook.server.ts";
 
 /**
@@ -71,6 +71,40 @@ describe("the counters", () => {
     const key = `unlogged-${Math.random().toString(36).slice(2)}`;
     await spend("reportPerUser", key, LIMITS.reportPerUser.points);
     expect(await consume([{ limit: "reportPerUser", key }])).toMatchObject({ ok: false });
+  });
+
+  it("count several keys at once, refuse when any is spent, and start again when the window ends", async () => {
+    const user = `user-${Math.random().toString(36).slice(2)}`;
+    const ip = address();
+    const checks = [
+      { limit: "reportPerUser" as const, key: user },
+      { limit: "reportPerIp" as const, key: ip },
+      { limit: "reportPerIp" as const, key: null },
+    ];
+    await spend("reportPerUser", user, LIMITS.reportPerUser.points - 1);
+    expect(await consume(checks)).toEqual({ ok: true });
+    expect(await check("reportPerUser", user)).toMatchObject({ ok: false });
+    const refused = await consume(checks);
+    const window = LIMITS.reportPerUser.durationSeconds;
+    expect(refused).toMatchObject({ ok: false });
+    expect(refused.ok ? 0 : refused.retryAfterSeconds).toBeGreaterThan(window - 60);
+    expect(refused.ok ? 0 : refused.retryAfterSeconds).toBeLessThanOrEqual(window);
+    // Each call counted the address once, refused or not.
+    const counts = await db.$queryRaw<Array<{ key: string; points: number }>>`
+      SELECT key, points FROM rate_limits WHERE key IN (${`report_user:${user}`}, ${`report_ip:${ip}`})
+      ORDER BY key`;
+    expect(counts).toEqual([
+      { key: `report_ip:${ip}`, points: 2 },
+      { key: `report_user:${user}`, points: LIMITS.reportPerUser.points + 1 },
+    ]);
+    // The window ends: the next request starts a new one.
+    await db.$executeRaw`UPDATE rate_limits SET expire = 0 WHERE key = ${`report_user:${user}`}`;
+    expect(await check("reportPerUser", user)).toEqual({ ok: true });
+    expect(await consume(checks)).toEqual({ ok: true });
+    const [again] = await db.$queryRaw<Array<{ points: number; expire: bigint }>>`
+      SELECT points, expire FROM rate_limits WHERE key = ${`report_user:${user}`}`;
+    expect(again?.points).toBe(1);
+    expect(Number(again?.expire)).toBeGreaterThan(Date.now() + (window - 60) * 1000);
   });
 });
 
