@@ -7,7 +7,7 @@ import { ACCOUNT_PAGE_SOURCE, CONSENT_WORDING } from "~/schemas/privacy.ts";
 import { suppressionWords } from "~/utils/contact-policy.ts";
 import { db, type Tx } from "~/utils/db.server.ts";
 import { deliveryJobKey } from "~/utils/jobs.server.ts";
-import { LIMITS } from "~/utils/rate-limit.server.ts";
+import { limitKey } from "~/utils/rate-limit.server.ts";
 
 /**
  * A person's own data: their consent per channel, a copy of everything we hold about them, and
@@ -614,9 +614,9 @@ export async function deleteAccount({
           createdAt: now,
         })),
       });
-      const limitKeys = [LIMITS.signInPerIdentifier, LIMITS.codeAttemptsPerIdentifier]
-        .flatMap((limit) => addresses.map((address) => `${limit.keyPrefix}:${address}`))
-        .concat(`${LIMITS.reportPerUser.keyPrefix}:${userId}`);
+      const limitKeys = (["signInPerIdentifier", "codeAttemptsPerIdentifier"] as const)
+        .flatMap((limit) => addresses.map((address) => limitKey(limit, address)))
+        .concat(limitKey("reportPerUser", userId));
       await tx.$executeRaw`DELETE FROM rate_limits WHERE key = ANY(${limitKeys}::text[])`;
 
       // Free-text answers go; numbers and choices stay for the totals and follow-up statistics.

@@ -39,8 +39,11 @@ export type LimitName = keyof typeof LIMITS;
 
 export type RateResult = { ok: true } | { ok: false; retryAfterSeconds: number };
 
-/** A limit's row in rate_limits: the limit's prefix and the key (an address, a person's id…). */
-function rowKey(limit: LimitName, key: string) {
+/**
+ * A limit's row in rate_limits: the limit's prefix and the key (an address, a person's id…). Also
+ * how account deletion finds a person's counts.
+ */
+export function limitKey(limit: LimitName, key: string) {
   return `${LIMITS[limit].keyPrefix}:${key}`;
 }
 
@@ -66,7 +69,7 @@ export async function consume(
   checks: Array<{ limit: LimitName; key: string | null }>,
 ): Promise<RateResult> {
   const keyed = new Map<string, LimitName>();
-  for (const { limit, key } of checks) if (key) keyed.set(rowKey(limit, key), limit);
+  for (const { limit, key } of checks) if (key) keyed.set(limitKey(limit, key), limit);
   if (keyed.size === 0) return { ok: true };
   const now = Date.now();
   const { rows } = await pool.query<{ key: string; points: number; expire: string }>({
@@ -98,7 +101,7 @@ export async function check(limit: LimitName, key: string | null): Promise<RateR
   const { rows } = await pool.query<{ points: number; expire: string }>({
     name: "onward-rate-check",
     text: "SELECT points, expire FROM rate_limits WHERE key = $1 AND expire > $2::bigint",
-    values: [rowKey(limit, key), now],
+    values: [limitKey(limit, key), now],
   });
   const row = rows[0];
   if (row && row.points >= LIMITS[limit].points) {
