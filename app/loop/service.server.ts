@@ -13,6 +13,7 @@ import {
   createAssignment,
   findReportByKey,
   lockForLoop,
+  readLoopState,
   storeReport,
   type NewAssignment,
 } from "~/models/assignment.server.ts";
@@ -25,15 +26,23 @@ import {
   recordConsents,
 } from "~/models/volunteer.server.ts";
 import { recordReportCreated, recordVolunteerJoined } from "~/models/webhooks.server.ts";
-import { db, isUniqueViolation, newId, sqlTransaction, type Tx } from "~/utils/db.server.ts";
+import {
+  db,
+  isUniqueViolation,
+  newId,
+  sqlPool,
+  sqlTransaction,
+  type SqlTx,
+  type Tx,
+} from "~/utils/db.server.ts";
 import { addJobs } from "~/utils/jobs.server.ts";
 
 /**
  * Applies the loop engine's decisions. Each function is ONE database transaction: the report, the
  * closed assignment, the next assignment, the outbox rows and their jobs (delivery, the reminder
  * and overdue nudge of a new task, thank-and-next after a report) commit together or not at all.
- * The report's transaction speaks SQL straight to pg (sqlTransaction, ADR 021); the others use
- * the ORM.
+ * A report speaks SQL straight to pg and is usually one statement, its own transaction (ADR 021);
+ * the others use the ORM.
  */
 
 export type LoopResult =
@@ -164,127 +173,51 @@ export async function assignFirstTask({
   return openNext({ tx, decision, campaign, userId, previousId: null, now });
 }
 
-/**
- * Records a report and opens the follow-up task. A retried or double-submitted form (same
- * idempotency key) returns the first result; concurrent submits queue on a row lock.
- */
-export async function submitReport({
-  assignmentId,
-  userId,
-  values,
-  feedback,
-  idempotencyKey,
-  source,
-  now = new Date(),
-}: {
+type ReportInput = {
   assignmentId: string;
   userId: string;
   values: ReportValues;
   feedback: string | null;
   idempotencyKey: string;
   source: ReportSource;
-  now?: Date;
-}): Promise<LoopResult> {
+  now: Date;
+};
+
+/** The report's first try found the assignment changed, or needs a transaction: try under a lock. */
+const UNDER_LOCK = Symbol("under lock");
+
+/**
+ * Records a report and opens the follow-up task. A retried or double-submitted form (same
+ * idempotency key) returns the first result.
+ *
+ * The first try takes no lock and opens no transaction: one read, the engine's decision, and one
+ * statement that writes it all if the assignment's status is still the one read (ADR 021). If
+ * another report or a skip got there in between, that statement changes nothing, and the report
+ * is tried again in a transaction under the assignment's lock, where it is answered as a repeat or
+ * refused. So is a report whose organisation has a webhook, whose event is a second statement.
+ */
+export async function submitReport({
+  now = new Date(),
+  ...rest
+}: Omit<ReportInput, "now"> & { now?: Date }): Promise<LoopResult> {
+  const input = { ...rest, now };
   try {
-    return await sqlTransaction(async (tx) => {
-      const state = await lockForLoop({ tx, assignmentId, idempotencyKey });
-      if (!state || state.assignment.userId !== userId) {
-        return { ok: false, status: 404, error: "We can't find that task." } as const;
-      }
-      const { assignment, earlier, campaign } = state;
-      if (earlier) {
-        if (earlier.assignmentId !== assignmentId || earlier.userId !== userId) {
-          return {
-            ok: false,
-            status: 409,
-            error: "This form was already used for another report. Reload the page and try again.",
-          } as const;
-        }
-        return {
-          ok: true,
-          assignmentId,
-          nextAssignmentId: earlier.nextId,
-          endMessage: null,
-          repeated: true,
-        } as const;
-      }
-      // A task closed as expired still takes its report: the work was done, only late (a report
-      // saved offline on a phone may arrive days after).
-      if (assignment.status !== "ASSIGNED" && assignment.status !== "EXPIRED") {
-        return {
-          ok: false,
-          status: 409,
-          error:
-            assignment.status === "REPORTED"
-              ? "You've already reported back on this task."
-              : "This task is closed, so it can't take a report.",
-        } as const;
-      }
-      const openSince = assignment.status === "EXPIRED" ? state.openId : null;
-      const history = state.history.map((h) => ({
-        taskId: h.taskId,
-        status: h.status as "REPORTED" | "SKIPPED" | "EXPIRED" | "CANCELLED",
-        closedAt: h.closedAt ?? now,
-      }));
-      const outcome: Outcome = { kind: "report", values };
-      const decision = decideNext({
-        ladder: ladderOf(campaign, state.ladderRows),
-        assigned: assignedFromVersion(assignment.taskVersion),
-        outcome,
-        history,
-        now,
-      });
-      // After a late report the person may have a task already (they came back meanwhile): that
-      // one stays their next, and the report opens no other.
-      const follow = openSince
-        ? { next: null, jobs: [] }
-        : afterReport({ decision, campaign, userId, reportedId: assignmentId, now });
-      await storeReport({
-        tx,
-        data: {
-          organisationId: assignment.organisationId,
-          campaignId: assignment.campaignId,
-          taskId: assignment.taskId,
-          taskVersionId: assignment.taskVersion.id,
-          assignmentId,
-          userId,
-          values,
-          feedback,
-          source,
-          idempotencyKey,
-          district: state.district,
-          createdAt: now,
-        },
-        metrics: decision.metrics,
-        ...follow,
-      });
-      const nextAssignmentId = openSince ?? follow.next?.id ?? null;
-      // Read with the rest: most organisations have no endpoint, and then no statement is sent.
-      if (state.reportWebhooks) {
-        await recordReportCreated({
-          tx,
-          organisationId: assignment.organisationId,
-          assignmentId,
-          nextAssignmentId,
-          now,
-        });
-      }
-      return {
-        ok: true,
-        assignmentId,
-        nextAssignmentId,
-        endMessage: decision.endMessage,
-        repeated: false,
-      } as const;
-    });
+    const first = await reportOnce(sqlPool, input, { locked: false });
+    if (first !== UNDER_LOCK) return first;
+    const second = await sqlTransaction((tx) => reportOnce(tx, input, { locked: true }));
+    if (second === UNDER_LOCK) throw new Error("A report under its assignment's lock was raced.");
+    return second;
   } catch (error) {
     // Two submits with one key raced past the lookup: the loser reads what the winner stored.
     if (isUniqueViolation(error)) {
-      const earlier = await findReportByKey({ tx: db as unknown as Tx, idempotencyKey });
-      if (earlier?.assignmentId === assignmentId) {
+      const earlier = await findReportByKey({
+        tx: db as unknown as Tx,
+        idempotencyKey: input.idempotencyKey,
+      });
+      if (earlier?.assignmentId === input.assignmentId) {
         return {
           ok: true,
-          assignmentId,
+          assignmentId: input.assignmentId,
           nextAssignmentId: earlier.assignment.next?.id ?? null,
           endMessage: null,
           repeated: true,
@@ -300,6 +233,108 @@ export async function submitReport({
     }
     throw error;
   }
+}
+
+async function reportOnce(
+  tx: SqlTx,
+  { assignmentId, userId, values, feedback, idempotencyKey, source, now }: ReportInput,
+  { locked }: { locked: boolean },
+): Promise<LoopResult | typeof UNDER_LOCK> {
+  const state = locked
+    ? await lockForLoop({ tx, assignmentId, idempotencyKey })
+    : await readLoopState({ tx, assignmentId, idempotencyKey });
+  if (!state || state.assignment.userId !== userId) {
+    return { ok: false, status: 404, error: "We can't find that task." };
+  }
+  const { assignment, earlier, campaign } = state;
+  if (earlier) {
+    if (earlier.assignmentId !== assignmentId || earlier.userId !== userId) {
+      return {
+        ok: false,
+        status: 409,
+        error: "This form was already used for another report. Reload the page and try again.",
+      };
+    }
+    return {
+      ok: true,
+      assignmentId,
+      nextAssignmentId: earlier.nextId,
+      endMessage: null,
+      repeated: true,
+    };
+  }
+  // A task closed as expired still takes its report: the work was done, only late (a report
+  // saved offline on a phone may arrive days after).
+  if (assignment.status !== "ASSIGNED" && assignment.status !== "EXPIRED") {
+    return {
+      ok: false,
+      status: 409,
+      error:
+        assignment.status === "REPORTED"
+          ? "You've already reported back on this task."
+          : "This task is closed, so it can't take a report.",
+    };
+  }
+  // The webhook's event is a second statement: both go in one transaction.
+  if (!locked && state.reportWebhooks) return UNDER_LOCK;
+  const openSince = assignment.status === "EXPIRED" ? state.openId : null;
+  const history = state.history.map((h) => ({
+    taskId: h.taskId,
+    status: h.status as "REPORTED" | "SKIPPED" | "EXPIRED" | "CANCELLED",
+    closedAt: h.closedAt ?? now,
+  }));
+  const outcome: Outcome = { kind: "report", values };
+  const decision = decideNext({
+    ladder: ladderOf(campaign, state.ladderRows),
+    assigned: assignedFromVersion(assignment.taskVersion),
+    outcome,
+    history,
+    now,
+  });
+  // After a late report the person may have a task already (they came back meanwhile): that
+  // one stays their next, and the report opens no other.
+  const follow = openSince
+    ? { next: null, jobs: [] }
+    : afterReport({ decision, campaign, userId, reportedId: assignmentId, now });
+  const stored = await storeReport({
+    tx,
+    data: {
+      organisationId: assignment.organisationId,
+      campaignId: assignment.campaignId,
+      taskId: assignment.taskId,
+      taskVersionId: assignment.taskVersion.id,
+      assignmentId,
+      status: assignment.status,
+      userId,
+      values,
+      feedback,
+      source,
+      idempotencyKey,
+      district: state.district,
+      createdAt: now,
+    },
+    metrics: decision.metrics,
+    ...follow,
+  });
+  if (!stored) return UNDER_LOCK;
+  const nextAssignmentId = openSince ?? follow.next?.id ?? null;
+  // Read with the rest: most organisations have no endpoint, and then no statement is sent.
+  if (state.reportWebhooks) {
+    await recordReportCreated({
+      tx,
+      organisationId: assignment.organisationId,
+      assignmentId,
+      nextAssignmentId,
+      now,
+    });
+  }
+  return {
+    ok: true,
+    assignmentId,
+    nextAssignmentId,
+    endMessage: decision.endMessage,
+    repeated: false,
+  };
 }
 
 /** "I can't do this": closes the task with the reason and opens the skip rule's task. */

@@ -13,11 +13,9 @@ import { PREPARED } from "~/utils/prepared.ts";
 
 /**
  * Locks an assignment for the rest of the transaction (so concurrent reports and skips on it queue
- * up), then reads in one statement everything the loop engine needs to decide what follows it:
- * the assignment with its version and any next task, the report already stored under the form's
- * idempotency key, the campaign and its ladder, the person's closed tasks there, and their area.
- * Two round trips instead of ten. The read is a separate statement after the lock so that, under
- * READ COMMITTED, it sees whatever the transaction that held the lock committed.
+ * up), then reads what the loop engine needs (readLoopState). The read is a separate statement
+ * after the lock so that, under READ COMMITTED, it sees whatever the transaction that held the lock
+ * committed.
  */
 export async function lockForLoop({
   tx,
@@ -31,6 +29,25 @@ export async function lockForLoop({
   const locked = await tx.$queryRaw<Array<{ id: string }>>`${PREPARED}
     SELECT id FROM "Assignment" WHERE id = ${assignmentId} FOR UPDATE`;
   if (locked.length === 0) return null;
+  return readLoopState({ tx, assignmentId, idempotencyKey });
+}
+
+/**
+ * Reads in one statement everything the loop engine needs to decide what follows an assignment:
+ * the assignment with its version and any next task, the report already stored under the form's
+ * idempotency key, the campaign and its ladder, the person's closed tasks there, and their area.
+ * One round trip instead of ten. Without a lock (a report's first try, ADR 021) the write that
+ * follows must check that the assignment's status is still the one read here.
+ */
+export async function readLoopState({
+  tx,
+  assignmentId,
+  idempotencyKey = null,
+}: {
+  tx: SqlTx;
+  assignmentId: string;
+  idempotencyKey?: string | null;
+}) {
   const rows = await tx.$queryRaw<LoopStateRow[]>`${PREPARED}
     SELECT a.id, a."userId", a."campaignId", a."organisationId", a."taskId",
       a.status::text AS status,
@@ -178,9 +195,11 @@ export function closeAssignmentSkipped({
 /**
  * Stores a report in one statement (one round trip): closes its assignment as reported, writes the
  * report, a row per metric it feeds, an open inbox item when it has feedback, opens the next
- * assignment when there is one, and adds the jobs that follow. A second report with the same
- * idempotency key or for the same assignment fails on the unique indexes and the whole statement
- * changes nothing.
+ * assignment when there is one, and adds the jobs that follow. It does all this only if the
+ * assignment still has the status the report was decided on (`data.status`); otherwise it changes
+ * nothing and returns null, and the caller reads again. A second report with the same idempotency
+ * key or for the same assignment fails on the unique indexes and the whole statement changes
+ * nothing.
  */
 export async function storeReport({
   tx,
@@ -196,6 +215,8 @@ export async function storeReport({
     taskId: string;
     taskVersionId: string;
     assignmentId: string;
+    /** The assignment's status when the report was decided: ASSIGNED, or EXPIRED for a late one. */
+    status: AssignmentStatus;
     userId: string;
     values: Prisma.InputJsonValue;
     feedback: string | null;
@@ -209,7 +230,7 @@ export async function storeReport({
   next?: (NewAssignment & { id: string }) | null;
   /** Jobs to add with the report (its thank-and-next, the next task's nudges). */
   jobs?: JobSpec[];
-}): Promise<{ id: string }> {
+}): Promise<{ id: string } | null> {
   const id = newId("rep");
   // Metric ids sort in the report's field order (pages list a report's metrics by id).
   const metricRows = metrics.map((metric, index) => ({
@@ -223,7 +244,7 @@ export async function storeReport({
     WITH closed AS (
       UPDATE "Assignment" SET status = 'REPORTED', "closedAt" = ${at}, "skipReason" = NULL,
         "updatedAt" = ${clock}
-      WHERE id = ${data.assignmentId}
+      WHERE id = ${data.assignmentId} AND status = ${data.status}::"AssignmentStatus"
       RETURNING id),
     report AS (
       INSERT INTO "Report" (id, "organisationId", "campaignId", "taskId", "taskVersionId",
@@ -252,8 +273,7 @@ export async function storeReport({
         : Prisma.empty
     }
     SELECT id ${jobs.length > 0 ? Prisma.sql`, ${addJobsSql(jobs)}` : Prisma.empty} FROM report`;
-  if (!row) throw new Error(`Assignment ${data.assignmentId} is gone: the report was not stored.`);
-  return row;
+  return row ?? null;
 }
 
 const VOLUNTEER_ASSIGNMENT_SQL = `

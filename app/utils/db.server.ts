@@ -64,7 +64,7 @@ function pgValue(value: unknown): unknown {
   return value;
 }
 
-function sqlOn(client: pg.PoolClient): SqlTx {
+function sqlOn(client: pg.PoolClient | pg.Pool): SqlTx {
   const run = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
     const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
     return client.query({
@@ -80,6 +80,12 @@ function sqlOn(client: pg.PoolClient): SqlTx {
       (await run(query, values)).rowCount ?? 0,
   };
 }
+
+/**
+ * Statements straight to pg on the pool, each its own transaction: for a write that is one
+ * statement, checked where it is written (the report's first try, ADR 021).
+ */
+export const sqlPool: SqlTx = sqlOn(pool);
 
 /**
  * One transaction on a connection of the pool, for the report, the busiest write: its statements

@@ -2,14 +2,15 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createLadderCampaign, DOORS_LADDER, saveVersion } from "../fixtures/ladder.ts";
 import { createUser, ukMobile, uniqueSuffix } from "../fixtures/people.ts";
-import { queueThanksAndNext } from "~/loop/nudges.server.ts";
+import { queueThanksAndNext, thanksAndNextJob } from "~/loop/nudges.server.ts";
 import {
   joinAsMember,
   signUpVolunteer,
   skipAssignment,
   submitReport,
 } from "~/loop/service.server.ts";
-import { db } from "~/utils/db.server.ts";
+import { readLoopState, storeReport } from "~/models/assignment.server.ts";
+import { db, sqlPool } from "~/utils/db.server.ts";
 
 const NOW = new Date("2026-11-25T10:00:00Z");
 
@@ -219,6 +220,53 @@ describe("reporting back picks the right follow-up", () => {
     expect(results.filter((r) => !r.ok && r.status === 409)).toHaveLength(19);
     expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(1);
     expect(await openAssignments(userId)).toHaveLength(1);
+  });
+
+  it("a report decided before a skip writes nothing; tried again, it is refused", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinNew(setup);
+    // The report's first try reads without a lock; a skip lands before its write.
+    const state = await readLoopState({ tx: sqlPool, assignmentId: assignmentId! });
+    expect(state?.assignment.status).toBe("ASSIGNED");
+    const skipped = await skipAssignment({ assignmentId: assignmentId!, userId, reason: "Ill" });
+    expect(skipped.ok).toBe(true);
+    const stored = await storeReport({
+      tx: sqlPool,
+      data: {
+        organisationId: state!.assignment.organisationId,
+        campaignId: state!.assignment.campaignId,
+        taskId: state!.assignment.taskId,
+        taskVersionId: state!.assignment.taskVersion.id,
+        assignmentId: assignmentId!,
+        status: "ASSIGNED",
+        userId,
+        values: { doors: 9, outcome: "Well" },
+        feedback: "Lovely street",
+        source: "WEB",
+        idempotencyKey: randomUUID(),
+        district: state!.district,
+        createdAt: NOW,
+      },
+      metrics: [{ metricKey: "doors", value: 9 }],
+      jobs: [thanksAndNextJob(assignmentId!)],
+    });
+    expect(stored).toBeNull();
+    const jobs = await db.$queryRaw<unknown[]>`
+      SELECT id FROM graphile_worker.jobs WHERE key = ${thanksAndNextJob(assignmentId!).jobKey}`;
+    expect(jobs).toHaveLength(0);
+    expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(0);
+    expect(
+      await db.reportMetric.count({ where: { report: { assignmentId: assignmentId! } } }),
+    ).toBe(0);
+    expect((await db.assignment.findUniqueOrThrow({ where: { id: assignmentId! } })).status).toBe(
+      "SKIPPED",
+    );
+    // Sent in full, the same report reads the skip and is refused.
+    expect(await report(assignmentId!, userId, { doors: 9, outcome: "Well" })).toMatchObject({
+      ok: false,
+      status: 409,
+      error: "This task is closed, so it can't take a report.",
+    });
   });
 
   it("refuses a report on someone else's task and writes nothing", async () => {
