@@ -21,11 +21,12 @@
  *    GET for `duration` seconds over 1,000 volunteers' pages, then one report POST for each of
  *    `reports` other volunteers (every POST a new report: insert, metric, follow-up task, jobs);
  * 5. checks that every POST answered with a redirect stored exactly one report, prints the table
- *    with the machine's facts, and drops both databases. Asserts nothing else.
+ *    with the machine's facts and the CPU time each request cost (the whole machine, the web
+ *    server, PostgreSQL; from /proc), and drops both databases. Asserts nothing else.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -110,8 +111,9 @@ function pgbench() {
   ]);
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
   const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
+  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
   if (!Number.isFinite(tps)) throw new Error(`Could not read pgbench's tps:\n${out}`);
-  return { tps, latency };
+  return { tps, latency, transactions };
 }
 
 function load(name: string, plan: object): Promise<Load> {
@@ -129,6 +131,51 @@ function load(name: string, plan: object): Promise<Load> {
       else resolve(JSON.parse(out.trim().split("\n").at(-1)!) as Load);
     });
   });
+}
+
+/** Clock ticks a second in /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout) || 100;
+
+/** One process's CPU time in ticks (user + system), or 0 if it is gone. */
+function processTicks(pid: string): { ticks: number; ppid: string; name: string } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { ticks: Number(rest[11]) + Number(rest[12]), ppid: rest[1] ?? "", name };
+  } catch {
+    return { ticks: 0, ppid: "", name: "" };
+  }
+}
+
+type CpuTicks = { machine: number; server: number; postgres: number };
+
+/**
+ * CPU time so far (Linux /proc): the whole machine's busy time, the web server's (the process and
+ * its web processes) and PostgreSQL's (every postgres process). Differences over a phase, divided
+ * by its requests, give CPU per request: steadier than requests a second on a shared machine.
+ */
+function cpuTicks(serverPid: number | undefined): CpuTicks | null {
+  if (!existsSync("/proc/stat")) return null;
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
+  const [user, nice, system, , , irq, softirq] = fields.map(Number);
+  const machine = user! + nice! + system! + irq! + softirq!;
+  let server = 0;
+  let postgres = 0;
+  for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    const proc = processTicks(pid);
+    if (pid === String(serverPid) || proc.ppid === String(serverPid)) server += proc.ticks;
+    else if (proc.name === "postgres") postgres += proc.ticks;
+  }
+  return { machine, server, postgres };
+}
+
+/** CPU milliseconds per request over a phase, as "machine / server / PostgreSQL". */
+function cpuPerRequest(before: CpuTicks | null, after: CpuTicks | null, requests: number) {
+  if (!before || !after || requests === 0) return "";
+  const per = (key: keyof CpuTicks) =>
+    (((after[key] - before[key]) * 1000) / TICKS / requests).toFixed(2);
+  return `${per("machine")} / ${per("server")} / ${per("postgres")}`;
 }
 
 let server: ReturnType<typeof spawn> | undefined;
@@ -190,7 +237,9 @@ try {
   }
 
   console.log(`pgbench TPC-B, scale ${connections}, ${connections} clients, ${duration} s…`);
+  const beforePgbench = cpuTicks(undefined);
   const tpcb = pgbench();
+  const pgbenchCpu = cpuPerRequest(beforePgbench, cpuTicks(undefined), tpcb.transactions);
 
   const plan = { url: base, connections, gzip: args.gzip };
   const none: Load = {
@@ -207,14 +256,20 @@ try {
   };
   await load("warm-up", { ...plan, mode: "get", targets: pageTargets, duration: 3 });
   let page = none;
+  let pageCpu = "";
+  let reportCpu = "";
   if (args.only !== "report") {
     console.log(`task page GET, ${connections} connections, ${duration} s…`);
+    const before = cpuTicks(server.pid);
     page = await load("page", { ...plan, mode: "get", targets: pageTargets, duration });
+    pageCpu = cpuPerRequest(before, cpuTicks(server.pid), page.requests);
   }
   let report = none;
   if (args.only !== "page") {
     console.log(`report POST, ${connections} connections, ${postTargets.length} reports…`);
+    const before = cpuTicks(server.pid);
     report = await load("report", { ...plan, mode: "post", targets: postTargets });
+    reportCpu = cpuPerRequest(before, cpuTicks(server.pid), report.requests);
   }
 
   const redirected = Object.entries(report.statuses)
@@ -246,18 +301,24 @@ try {
       )} at the end, Node ${process.version}, ${args["web-processes"]} web process(es), ${version.split(" on ")[0]} (${settings}), ${new Date().toISOString()}`,
   );
   console.log("");
-  console.log("| what | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | statuses |");
-  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
-  for (const [name, result] of [
-    [`task page GET (${connections} connections, ${duration} s${args.gzip ? ", gzip" : ""})`, page],
-    [`report POST (${connections} connections, ${reportCount} reports)`, report],
+  console.log(
+    "| what | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | statuses | CPU ms per request: machine / server / PostgreSQL |",
+  );
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
+  for (const [name, result, cpu] of [
+    [
+      `task page GET (${connections} connections, ${duration} s${args.gzip ? ", gzip" : ""})`,
+      page,
+      pageCpu,
+    ],
+    [`report POST (${connections} connections, ${reportCount} reports)`, report, reportCpu],
   ] as const) {
     console.log(
-      `| ${name} | ${result.requests} | ${result.rps.toFixed(0)} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${ms(result.max)} | ${JSON.stringify(result.statuses)}${result.errors ? `, ${result.errors} errors` : ""} |`,
+      `| ${name} | ${result.requests} | ${result.rps.toFixed(0)} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${ms(result.max)} | ${JSON.stringify(result.statuses)}${result.errors ? `, ${result.errors} errors` : ""} | ${cpu} |`,
     );
   }
   console.log(
-    `| pgbench TPC-B (scale ${connections}, ${connections} clients, ${duration} s) | | ${tpcb.tps.toFixed(0)} tps | | | | | latency average ${tpcb.latency} ms |`,
+    `| pgbench TPC-B (scale ${connections}, ${connections} clients, ${duration} s) | | ${tpcb.tps.toFixed(0)} tps | | | | | latency average ${tpcb.latency} ms | ${pgbenchCpu.split(" / ")[0]} (machine only: its backends exit with it) |`,
   );
   console.log("");
   console.log(

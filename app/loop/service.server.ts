@@ -3,9 +3,11 @@ import {
   decideFirst,
   decideNext,
   ladderFromRows,
+  parseFields,
   type Decision,
   type Outcome,
 } from "~/loop/engine.ts";
+import type { ReportField } from "~/schemas/task.ts";
 import type { ReportValues } from "~/schemas/report.ts";
 import type { ReportSource } from "~/generated/prisma/client.ts";
 import {
@@ -183,6 +185,37 @@ type ReportInput = {
   now: Date;
 };
 
+type LoopState = NonNullable<Awaited<ReturnType<typeof readLoopState>>>;
+
+/** What a report on an assignment starts from: the task's fields, to check the form with. */
+export type ReportStart = {
+  assignmentId: string;
+  userId: string;
+  idempotencyKey: string;
+  fields: ReportField[];
+  state: LoopState;
+};
+
+/**
+ * Reads what a report needs, before its form is checked: one read gives the task's fields for the
+ * form and, passed to submitReport, everything the report's first try decides on. Null when the
+ * task is not this person's or doesn't exist.
+ */
+export async function startReport({
+  assignmentId,
+  userId,
+  idempotencyKey,
+}: {
+  assignmentId: string;
+  userId: string;
+  idempotencyKey: string;
+}): Promise<ReportStart | null> {
+  const state = await readLoopState({ tx: sqlPool, assignmentId, idempotencyKey });
+  if (!state || state.assignment.userId !== userId) return null;
+  const fields = parseFields(state.assignment.taskVersion.fields);
+  return { assignmentId, userId, idempotencyKey, fields, state };
+}
+
 /** The report's first try found the assignment changed, or needs a transaction: try under a lock. */
 const UNDER_LOCK = Symbol("under lock");
 
@@ -198,11 +231,23 @@ const UNDER_LOCK = Symbol("under lock");
  */
 export async function submitReport({
   now = new Date(),
+  start,
   ...rest
-}: Omit<ReportInput, "now"> & { now?: Date }): Promise<LoopResult> {
+}: Omit<ReportInput, "now"> & {
+  now?: Date;
+  /** The read the form was checked against (startReport): the first try decides on it. */
+  start?: ReportStart;
+}): Promise<LoopResult> {
   const input = { ...rest, now };
+  const read =
+    start &&
+    start.assignmentId === input.assignmentId &&
+    start.userId === input.userId &&
+    start.idempotencyKey === input.idempotencyKey
+      ? start.state
+      : undefined;
   try {
-    const first = await reportOnce(sqlPool, input, { locked: false });
+    const first = await reportOnce(sqlPool, input, { locked: false, read });
     if (first !== UNDER_LOCK) return first;
     const second = await sqlTransaction((tx) => reportOnce(tx, input, { locked: true }));
     if (second === UNDER_LOCK) throw new Error("A report under its assignment's lock was raced.");
@@ -238,11 +283,11 @@ export async function submitReport({
 async function reportOnce(
   tx: SqlTx,
   { assignmentId, userId, values, feedback, idempotencyKey, source, now }: ReportInput,
-  { locked }: { locked: boolean },
+  { locked, read }: { locked: boolean; read?: LoopState },
 ): Promise<LoopResult | typeof UNDER_LOCK> {
   const state = locked
     ? await lockForLoop({ tx, assignmentId, idempotencyKey })
-    : await readLoopState({ tx, assignmentId, idempotencyKey });
+    : (read ?? (await readLoopState({ tx, assignmentId, idempotencyKey })));
   if (!state || state.assignment.userId !== userId) {
     return { ok: false, status: 404, error: "We can't find that task." };
   }

@@ -7,7 +7,7 @@ import { ReportFields } from "~/components/task/report-fields";
 import { ErrorSummary } from "~/components/ui/form";
 import { OFFLINE_SYNC_HEADER } from "~/enhance/protocol.ts";
 import { parseFields } from "~/loop/engine.ts";
-import { submitReport } from "~/loop/service.server.ts";
+import { startReport, submitReport } from "~/loop/service.server.ts";
 import { buildReportSchema, FEEDBACK_LABEL, reportFromForm } from "~/schemas/report.ts";
 import { parseForm } from "~/utils/form.server.ts";
 import {
@@ -17,6 +17,7 @@ import {
   retryAfterHeaders,
 } from "~/utils/rate-limit.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
+import { requireUser } from "~/utils/session.server.ts";
 import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -44,10 +45,19 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
-  const { user, assignment } = await requireOwnAssignment(request, params.id);
+  const user = await requireUser(request);
+  const form = await request.formData();
+  const key = form.get("idempotencyKey");
+  // One read gives the task's fields to check the form with and all the report decides on.
+  const start = await startReport({
+    assignmentId: params.id ?? "",
+    userId: user.id,
+    idempotencyKey: typeof key === "string" ? key.trim() : "",
+  });
+  if (!start) throw new Response("Not found", { status: 404 });
   const limited = await consumeReportLimit({ userId: user.id, ip: clientIp(request) });
-  const fields = parseFields(assignment.taskVersion.fields);
-  const submission = parseForm(await request.formData(), { schema: buildReportSchema(fields) });
+  const { fields } = start;
+  const submission = parseForm(form, { schema: buildReportSchema(fields) });
   if (!limited.ok) {
     return data(submission.reply({ formErrors: [reportLimitMessage(limited)] }), {
       status: 429,
@@ -59,19 +69,20 @@ export async function action({ request, params }: ActionFunctionArgs) {
   }
   const { values, feedback, idempotencyKey } = reportFromForm(fields, submission.value);
   const result = await submitReport({
-    assignmentId: assignment.id,
+    assignmentId: start.assignmentId,
     userId: user.id,
     values,
     feedback,
     idempotencyKey,
     // The phone's offline queue (app/enhance/) marks the reports it sends once back online.
     source: request.headers.get(OFFLINE_SYNC_HEADER) === "1" ? "OFFLINE_SYNC" : "WEB",
+    start,
   });
   if (!result.ok) {
     if (result.status === 404) throw new Response("Not found", { status: 404 });
     return data(submission.reply({ formErrors: [result.error] }), { status: 409 });
   }
-  return redirect(`/tasks/${assignment.id}/thanks`);
+  return redirect(`/tasks/${start.assignmentId}/thanks`);
 }
 
 export default function ReportBack() {

@@ -115,3 +115,30 @@ describe("a page's encoding", () => {
     }
   });
 });
+
+describe("a volunteer's report", () => {
+  it("is four statements: who is signed in, the rate limits, one read of the task and one write", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinVolunteer(setup);
+    const cookie = await sessionCookie(userId);
+    const names = await namedQueries(async () => {
+      const sent = await server.send({
+        method: "POST",
+        path: `/tasks/${assignmentId}/report`,
+        cookie,
+        form: { doors: "12", outcome: "Well", would_lead: "no", idempotencyKey: "pq-key-00001" },
+      });
+      expect(sent.status).toBe(302);
+      expect(sent.headers.get("location")).toBe(`/tasks/${assignmentId}/thanks`);
+    });
+    // The task is read once, for the form's fields and the report's decision together, and the
+    // report is written without a transaction of several statements around it.
+    expect(names).toHaveLength(4);
+    expect(names[0]).toBe("onward-active-session");
+    expect(names).toContain("onward-rate-consume");
+    // The read and the write: statements of the report's own, prepared (app/utils/prepared.ts).
+    expect(names.filter((name) => /^onward-[0-9a-f]{20}$/.test(name))).toHaveLength(2);
+    expect(names).not.toContain("onward-volunteer-assignment");
+    expect(await db.report.count({ where: { assignmentId } })).toBe(1);
+  });
+});
