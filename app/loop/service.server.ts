@@ -191,7 +191,7 @@ type LoopState = NonNullable<Awaited<ReturnType<typeof readLoopState>>>;
 export type ReportStart = {
   assignmentId: string;
   userId: string;
-  idempotencyKey: string;
+  idempotencyKey: string | null;
   fields: ReportField[];
   state: LoopState;
 };
@@ -208,7 +208,8 @@ export async function startReport({
 }: {
   assignmentId: string;
   userId: string;
-  idempotencyKey: string;
+  /** The form's key, if it is one the form's schema takes (else the read can't use it). */
+  idempotencyKey: string | null;
 }): Promise<ReportStart | null> {
   const state = await readLoopState({ tx: sqlPool, assignmentId, idempotencyKey });
   if (!state || state.assignment.userId !== userId) return null;

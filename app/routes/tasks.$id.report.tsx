@@ -8,7 +8,12 @@ import { ErrorSummary } from "~/components/ui/form";
 import { OFFLINE_SYNC_HEADER } from "~/enhance/protocol.ts";
 import { parseFields } from "~/loop/engine.ts";
 import { startReport, submitReport } from "~/loop/service.server.ts";
-import { buildReportSchema, FEEDBACK_LABEL, reportFromForm } from "~/schemas/report.ts";
+import {
+  buildReportSchema,
+  FEEDBACK_LABEL,
+  formIdempotencyKey,
+  reportFromForm,
+} from "~/schemas/report.ts";
 import { parseForm } from "~/utils/form.server.ts";
 import {
   consumeReportLimit,
@@ -47,12 +52,11 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 export async function action({ request, params }: ActionFunctionArgs) {
   const user = await requireUser(request);
   const form = await request.formData();
-  const key = form.get("idempotencyKey");
   // One read gives the task's fields to check the form with and all the report decides on.
   const start = await startReport({
     assignmentId: params.id ?? "",
     userId: user.id,
-    idempotencyKey: typeof key === "string" ? key.trim() : "",
+    idempotencyKey: formIdempotencyKey(form.get("idempotencyKey")),
   });
   if (!start) throw new Response("Not found", { status: 404 });
   const limited = await consumeReportLimit({ userId: user.id, ip: clientIp(request) });

@@ -1,6 +1,11 @@
 import { parseWithZod } from "@conform-to/zod/v4";
 import { describe, expect, it } from "vitest";
-import { buildReportSchema, buildSkipSchema, reportFromForm } from "./report.ts";
+import {
+  buildReportSchema,
+  buildSkipSchema,
+  formIdempotencyKey,
+  reportFromForm,
+} from "./report.ts";
 import type { ReportField } from "./task.ts";
 
 const KEY = "key_0123456789";
@@ -313,7 +318,11 @@ describe("buildReportSchema: feedback and idempotency key", () => {
       const result = schema.safeParse({ idempotencyKey: bad });
       expect(result.success, String(bad)).toBe(false);
       expect(messages(result).idempotencyKey).toMatch(/Reload the page/);
+      // Read before the form is checked, the key is taken only where the schema takes it.
+      expect(formIdempotencyKey(bad), String(bad)).toBeNull();
     }
+    expect(formIdempotencyKey("  abcd_EF-  ")).toBe("abcd_EF-");
+    expect(formIdempotencyKey("abcdefgh\u0000")).toBeNull();
   });
 });
 

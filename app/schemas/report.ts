@@ -168,6 +168,13 @@ function fieldSchema(field: ReportField): FieldSchema {
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-]{8,100}$/;
 
+/** A form's idempotency key as its schema will take it (trimmed), or null if it won't. */
+export function formIdempotencyKey(raw: unknown): string | null {
+  if (typeof raw !== "string") return null;
+  const key = raw.trim();
+  return IDEMPOTENCY_KEY.test(key) ? key : null;
+}
+
 /** The hidden key that stops a double-submitted form from being counted twice. */
 export function idempotencyKeySchema() {
   const message = "Something went wrong with this form. Reload the page and try again.";
