@@ -4,7 +4,7 @@
  *
  *   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres npm run bench:http -- \
  *     [--connections 16] [--duration 15] [--reports 4000] [--port 3390] [--skip-build] \
- *     [--only page|report] [--profile DIR] [--web-processes N] [--gzip]
+ *     [--only page|report] [--profile DIR] [--web-processes N] [--gzip] [--load autocannon|wrk]
  *
  * DATABASE_URL is an admin connection. The bench
  * 1. builds the app (`npm run build`, unless --skip-build);
@@ -50,6 +50,11 @@ const { values: args } = parseArgs({
     "web-processes": { type: "string", default: "1" },
     /** Ask for compressed pages (Accept-Encoding: gzip, deflate, br), as phone browsers do. */
     gzip: { type: "boolean", default: false },
+    /**
+     * The page's load generator: autocannon (bench/http-load.ts), or wrk (bench/wrk-page.lua,
+     * Debian's package), which takes less of the cores the server shares. POSTs use autocannon.
+     */
+    load: { type: "string", default: "autocannon" },
   },
 });
 const connections = Number(args.connections);
@@ -178,6 +183,32 @@ function cpuPerRequest(before: CpuTicks | null, after: CpuTicks | null, requests
   return `${per("machine")} / ${per("server")} / ${per("postgres")}`;
 }
 
+/** The page GETs through wrk, one thread: the same requests and figures as load() gives. */
+function wrkLoad(plan: {
+  url: string;
+  connections: number;
+  targets: Array<{ assignmentId: string; cookie: string }>;
+  duration: number;
+  gzip: boolean;
+}): Promise<Load> {
+  const file = path.join(work, "wrk-targets.tsv");
+  writeFileSync(file, plan.targets.map((t) => `${t.assignmentId}\t${t.cookie}\n`).join(""));
+  const argv = ["-t", "1", "-c", String(plan.connections), "-d", `${plan.duration}s`];
+  argv.push("-s", path.join(root, "bench", "wrk-page.lua"), plan.url, "--", file);
+  argv.push(plan.gzip ? "1" : "0");
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrk", argv, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => {
+      const line = out.trim().split("\n").at(-1) ?? "";
+      if (code !== 0 || !line.startsWith("{")) reject(new Error(`wrk exited ${code}:\n${out}`));
+      else resolve(JSON.parse(line) as Load);
+    });
+  });
+}
+
 let server: ReturnType<typeof spawn> | undefined;
 let exitCode = 0;
 try {
@@ -254,14 +285,18 @@ try {
     errors: 0,
     timeouts: 0,
   };
-  await load("warm-up", { ...plan, mode: "get", targets: pageTargets, duration: 3 });
+  const pageLoad = (name: string, seconds: number) =>
+    args.load === "wrk"
+      ? wrkLoad({ ...plan, gzip: args.gzip, targets: pageTargets, duration: seconds })
+      : load(name, { ...plan, mode: "get", targets: pageTargets, duration: seconds });
+  await pageLoad("warm-up", 3);
   let page = none;
   let pageCpu = "";
   let reportCpu = "";
   if (args.only !== "report") {
     console.log(`task page GET, ${connections} connections, ${duration} s…`);
     const before = cpuTicks(server.pid);
-    page = await load("page", { ...plan, mode: "get", targets: pageTargets, duration });
+    page = await pageLoad("page", duration);
     pageCpu = cpuPerRequest(before, cpuTicks(server.pid), page.requests);
   }
   let report = none;
@@ -307,11 +342,15 @@ try {
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
   for (const [name, result, cpu] of [
     [
-      `task page GET (${connections} connections, ${duration} s${args.gzip ? ", gzip" : ""})`,
+      `task page GET (${connections} connections, ${duration} s${args.gzip ? ", gzip" : ""}, ${args.load})`,
       page,
       pageCpu,
     ],
-    [`report POST (${connections} connections, ${reportCount} reports)`, report, reportCpu],
+    [
+      `report POST (${connections} connections, ${reportCount} reports, autocannon)`,
+      report,
+      reportCpu,
+    ],
   ] as const) {
     console.log(
       `| ${name} | ${result.requests} | ${result.rps.toFixed(0)} | ${ms(result.p50)} | ${ms(result.p95)} | ${ms(result.p99)} | ${ms(result.max)} | ${JSON.stringify(result.statuses)}${result.errors ? `, ${result.errors} errors` : ""} | ${cpu} |`,
