@@ -11,21 +11,16 @@ import { db, newId, pool, sqlUtc, type SqlTx, type Tx } from "~/utils/db.server.
 import { addJobsSql, type JobSpec } from "~/utils/jobs.server.ts";
 import { PREPARED } from "~/utils/prepared.ts";
 
+/** Which assignment the loop reads, on what, and the report form's key (to find its report). */
+type LoopRead = { tx: SqlTx; assignmentId: string; idempotencyKey?: string | null };
+
 /**
  * Locks an assignment for the rest of the transaction (so concurrent reports and skips on it queue
  * up), then reads what the loop engine needs (readLoopState). The read is a separate statement
  * after the lock so that, under READ COMMITTED, it sees whatever the transaction that held the lock
  * committed.
  */
-export async function lockForLoop({
-  tx,
-  assignmentId,
-  idempotencyKey = null,
-}: {
-  tx: SqlTx;
-  assignmentId: string;
-  idempotencyKey?: string | null;
-}) {
+export async function lockForLoop({ tx, assignmentId, idempotencyKey = null }: LoopRead) {
   const locked = await tx.$queryRaw<Array<{ id: string }>>`${PREPARED}
     SELECT id FROM "Assignment" WHERE id = ${assignmentId} FOR UPDATE`;
   if (locked.length === 0) return null;
@@ -39,15 +34,7 @@ export async function lockForLoop({
  * One round trip instead of ten. Without a lock (a report's first try, ADR 021) the write that
  * follows must check that the assignment's status is still the one read here.
  */
-export async function readLoopState({
-  tx,
-  assignmentId,
-  idempotencyKey = null,
-}: {
-  tx: SqlTx;
-  assignmentId: string;
-  idempotencyKey?: string | null;
-}) {
+export async function readLoopState({ tx, assignmentId, idempotencyKey = null }: LoopRead) {
   const rows = await tx.$queryRaw<LoopStateRow[]>`${PREPARED}
     SELECT a.id, a."userId", a."campaignId", a."organisationId", a."taskId",
       a.status::text AS status,
