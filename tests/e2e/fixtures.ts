@@ -135,6 +135,15 @@ export const test = base.extend<Fixtures>({
       };
       watch(page);
       page.context().on("page", watch);
+      // axe finishes each check in a page of its own in this context, then closes it. A context
+      // going offline while that page closes fails ("Target page, context or browser has been
+      // closed"), so going offline or online waits for the checks under way.
+      const context = page.context();
+      const setOffline = context.setOffline.bind(context);
+      context.setOffline = async (offline: boolean) => {
+        while (pending.size > 0) await Promise.allSettled([...pending]);
+        return setOffline(offline);
+      };
 
       await use();
 
