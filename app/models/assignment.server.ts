@@ -263,7 +263,11 @@ export async function storeReport({
   return row ?? null;
 }
 
-const VOLUNTEER_ASSIGNMENT_SQL = `
+/**
+ * The volunteer's own assignment and what its pages show: `assignmentId` and `userId` are SQL
+ * expressions (parameters, or a column of the statement it is joined into).
+ */
+export const volunteerAssignmentSql = (assignmentId: string, userId: string) => `
 SELECT a.id, a.status, a."skipReason",
   floor(extract(epoch FROM a."dueAt") * 1000)::float8 AS "dueAt",
   floor(extract(epoch FROM a."assignedAt") * 1000)::float8 AS "assignedAt",
@@ -286,9 +290,12 @@ JOIN "Campaign" c ON c.id = a."campaignId"
 LEFT JOIN "Report" r ON r."assignmentId" = a.id
 LEFT JOIN "Assignment" n ON n."previousId" = a.id
 LEFT JOIN "TaskVersion" ntv ON ntv.id = n."taskVersionId"
-WHERE a.id = $1 AND a."userId" = $2`;
+WHERE a.id = ${assignmentId} AND a."userId" = ${userId}`;
 
-type VolunteerAssignmentRow = {
+const VOLUNTEER_ASSIGNMENT_SQL = volunteerAssignmentSql("$1", "$2");
+
+/** A row of volunteerAssignmentSql, as pg gives it or as PostgreSQL's to_json writes it. */
+export type VolunteerAssignmentRow = {
   id: string;
   status: AssignmentStatus;
   skipReason: string | null;
@@ -343,7 +350,12 @@ export async function getVolunteerAssignment({
     values: [assignmentId, userId],
   });
   const row = rows[0];
-  if (!row) return null;
+  return row ? toVolunteerAssignment(row) : null;
+}
+
+export type VolunteerAssignment = ReturnType<typeof toVolunteerAssignment>;
+
+export function toVolunteerAssignment(row: VolunteerAssignmentRow) {
   return {
     id: row.id,
     status: row.status,

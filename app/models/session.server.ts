@@ -1,4 +1,10 @@
 import type { Role } from "~/generated/prisma/client.ts";
+import {
+  toVolunteerAssignment,
+  volunteerAssignmentSql,
+  type VolunteerAssignment,
+  type VolunteerAssignmentRow,
+} from "~/models/assignment.server.ts";
 import { db, pool } from "~/utils/db.server.ts";
 
 export const SESSION_DAYS = 30;
@@ -38,6 +44,8 @@ type ActiveSession = {
     timezone: string | null;
     memberships: Array<{ organisationId: string; role: Role }>;
   };
+  /** The assignment asked for, if it is the user's (null if not, or none asked for). */
+  assignment: VolunteerAssignment | null;
 };
 
 /**
@@ -54,24 +62,51 @@ FROM "Session" s JOIN "User" u ON u.id = s."userId"
 WHERE s.id = $1 AND s."revokedAt" IS NULL AND s."expiresAt" > ($2::timestamptz AT TIME ZONE 'UTC')
   AND u."deletedAt" IS NULL`;
 
-/** The session and its user, if the session is live and the account not deleted. */
+/**
+ * With an assignment: the session's person's own assignment too (a volunteer page's read), in the
+ * same statement, null if it is not theirs. The session is found first (MATERIALIZED), so the
+ * planner can't start from the assignment's side and try it against every person.
+ */
+const ACTIVE_SESSION_AND_ASSIGNMENT_SQL = `
+WITH s AS MATERIALIZED (${ACTIVE_SESSION_SQL})
+SELECT s.*, to_json(a) AS assignment
+FROM s
+LEFT JOIN LATERAL (${volunteerAssignmentSql("$3", 's."userId"')}) a ON true`;
+
+type ActiveSessionRow = {
+  id: string;
+  lastSeenAt: number;
+  userId: string;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  timezone: string | null;
+  memberships: Array<{ organisationId: string; role: Role }>;
+  assignment?: VolunteerAssignmentRow | null;
+};
+
+/**
+ * The session and its user, if the session is live and the account not deleted; given an
+ * assignment, also that assignment if it is the user's (else null).
+ */
 export async function getActiveSession({
   sessionId,
   now = new Date(),
+  assignmentId,
 }: {
   sessionId: string;
   now?: Date;
+  assignmentId?: string;
 }): Promise<ActiveSession | null> {
-  const { rows } = await pool.query<{
-    id: string;
-    lastSeenAt: number;
-    userId: string;
-    name: string | null;
-    email: string | null;
-    phone: string | null;
-    timezone: string | null;
-    memberships: Array<{ organisationId: string; role: Role }>;
-  }>({ name: "onward-active-session", text: ACTIVE_SESSION_SQL, values: [sessionId, now] });
+  const { rows } = await pool.query<ActiveSessionRow>(
+    assignmentId === undefined
+      ? { name: "onward-active-session", text: ACTIVE_SESSION_SQL, values: [sessionId, now] }
+      : {
+          name: "onward-active-session-assignment",
+          text: ACTIVE_SESSION_AND_ASSIGNMENT_SQL,
+          values: [sessionId, now, assignmentId],
+        },
+  );
   const row = rows[0];
   if (!row) return null;
   return {
@@ -85,6 +120,7 @@ export async function getActiveSession({
       timezone: row.timezone,
       memberships: row.memberships,
     },
+    assignment: row.assignment ? toVolunteerAssignment(row.assignment) : null,
   };
 }
 

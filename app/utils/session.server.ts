@@ -1,4 +1,5 @@
 import { createCookie, redirect } from "@remix-run/node";
+import { getVolunteerAssignment, type VolunteerAssignment } from "~/models/assignment.server.ts";
 import {
   createSession,
   getActiveSession,
@@ -53,30 +54,74 @@ export type CurrentUser = NonNullable<Awaited<ReturnType<typeof getActiveSession
 
 const TOUCH_EVERY_MS = 60 * 60 * 1000;
 
+type Found = {
+  user: CurrentUser | null;
+  /** The assignment read in the same statement, if a page asked in time (see `lookUp`). */
+  assignmentId: string | null;
+  assignment: VolunteerAssignment | null;
+};
+
+type Lookup = { assignmentId: string | null; found: Promise<Found> };
+
 /**
  * The signed-in person, looked up once per request: the root loader and the page's own loader
  * both ask, and Remix hands them the same Request.
  */
-const currentUsers = new WeakMap<Request, Promise<CurrentUser | null>>();
+const lookups = new WeakMap<Request, Lookup>();
 
-export function getCurrentUser(request: Request): Promise<CurrentUser | null> {
-  let found = currentUsers.get(request);
-  if (!found) {
-    found = lookUpCurrentUser(request);
-    currentUsers.set(request, found);
+/**
+ * The request's one lookup of its session. Remix starts the root loader and the page's loader
+ * together, so the statement waits for the end of this turn of the event loop (setImmediate): a
+ * volunteer page that asks for its assignment by then (getCurrentUserAndAssignment) has it read in
+ * the same statement as the session, one round trip instead of two.
+ */
+function lookUp(request: Request): Lookup {
+  let lookup = lookups.get(request);
+  if (!lookup) {
+    const asked = { assignmentId: null as string | null };
+    lookup = Object.assign(asked, { found: find(request, asked) });
+    lookups.set(request, lookup);
   }
-  return found;
+  return lookup;
 }
 
-async function lookUpCurrentUser(request: Request): Promise<CurrentUser | null> {
+const NOBODY: Found = { user: null, assignmentId: null, assignment: null };
+
+async function find(request: Request, asked: { assignmentId: string | null }): Promise<Found> {
   const sessionId = await readSessionId(request);
-  if (!sessionId) return null;
-  const session = await getActiveSession({ sessionId });
-  if (!session) return null;
+  if (!sessionId) return NOBODY;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const { assignmentId } = asked;
+  const session = await getActiveSession({ sessionId, assignmentId: assignmentId ?? undefined });
+  if (!session) return NOBODY;
   if (Date.now() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await touchSession({ sessionId });
   }
-  return { ...session.user, sessionId: session.id };
+  return {
+    user: { ...session.user, sessionId: session.id },
+    assignmentId,
+    assignment: session.assignment,
+  };
+}
+
+export async function getCurrentUser(request: Request): Promise<CurrentUser | null> {
+  return (await lookUp(request).found).user;
+}
+
+/**
+ * The signed-in person and their own assignment (null if it isn't theirs), read with the session
+ * in one statement when asked in time, as a page's loader does; else in a second one.
+ */
+export async function getCurrentUserAndAssignment(
+  request: Request,
+  assignmentId: string,
+): Promise<{ user: CurrentUser | null; assignment: VolunteerAssignment | null }> {
+  const lookup = lookUp(request);
+  lookup.assignmentId ??= assignmentId;
+  const { user, ...found } = await lookup.found;
+  if (!user) return { user, assignment: null };
+  if (found.assignmentId === assignmentId) return { user, assignment: found.assignment };
+  return { user, assignment: await getVolunteerAssignment({ assignmentId, userId: user.id }) };
 }
 
 /** Only paths on this site may be returned to after signing in. */
@@ -94,12 +139,15 @@ export function safeRedirect(to: FormDataEntryValue | string | null | undefined,
 
 export async function requireUser(request: Request): Promise<CurrentUser> {
   const user = await getCurrentUser(request);
-  if (!user) {
-    const url = new URL(request.url);
-    const back = `${url.pathname}${url.search}`;
-    throw redirect(`/sign-in?${new URLSearchParams({ redirectTo: back })}`);
-  }
+  if (!user) throw toSignIn(request);
   return user;
+}
+
+/** To the sign-in page, and back to this page after. */
+export function toSignIn(request: Request) {
+  const url = new URL(request.url);
+  const back = `${url.pathname}${url.search}`;
+  return redirect(`/sign-in?${new URLSearchParams({ redirectTo: back })}`);
 }
 
 export async function startUserSession({

@@ -5,6 +5,7 @@ import { sessionCookie } from "../fixtures/people.ts";
 import { startTestServer, type TestServer } from "./authz-matrix-app.ts";
 import { revokeSession } from "~/models/session.server.ts";
 import { db, pool } from "~/utils/db.server.ts";
+import { getCurrentUser, getCurrentUserAndAssignment } from "~/utils/session.server.ts";
 
 /**
  * What one page costs the database, through the real Express app: a page has two loaders (the
@@ -39,16 +40,66 @@ async function namedQueries(run: () => Promise<unknown>) {
 }
 
 describe("a volunteer's task page", () => {
-  it("looks up the signed-in person once and the task once", async () => {
+  it("is one statement: who is signed in and their task, read together", async () => {
     const setup = await createLadderCampaign();
     const { userId, assignmentId } = await joinVolunteer(setup);
     const cookie = await sessionCookie(userId);
+    for (const [path, text] of [
+      [`/tasks/${assignmentId}`, "Report back"],
+      [`/tasks/${assignmentId}/report`, "Send my report"],
+      [`/tasks/${assignmentId}/skip`, "I can&#x27;t do this task"],
+    ] as const) {
+      const names = await namedQueries(async () => {
+        const page = await server.send({ path, cookie });
+        expect(page.status).toBe(200);
+        expect(page.text).toContain(text);
+      });
+      expect(names).toEqual(["onward-active-session-assignment"]);
+    }
+  });
+
+  it("is not found, in that one statement, when the task is someone else's", async () => {
+    const setup = await createLadderCampaign();
+    const mine = await joinVolunteer(setup);
+    const theirs = await joinVolunteer(setup);
+    const cookie = await sessionCookie(mine.userId);
     const names = await namedQueries(async () => {
-      const page = await server.send({ path: `/tasks/${assignmentId}`, cookie });
-      expect(page.status).toBe(200);
-      expect(page.text).toContain("Report back");
+      const page = await server.send({ path: `/tasks/${theirs.assignmentId}`, cookie });
+      expect(page.status).toBe(404);
+      expect(page.text).not.toContain("Report back");
     });
-    expect(names.sort()).toEqual(["onward-active-session", "onward-volunteer-assignment"]);
+    expect(names).toEqual(["onward-active-session-assignment"]);
+    // Not signed in: to the sign-in page, and back to the task after.
+    const signedOut = await server.send({ path: `/tasks/${mine.assignmentId}/report` });
+    expect(signedOut.status).toBe(302);
+    expect(signedOut.location).toBe(
+      `/sign-in?${new URLSearchParams({ redirectTo: `/tasks/${mine.assignmentId}/report` })}`,
+    );
+  });
+
+  it("reads the task on its own when it is asked for after the person was found", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinVolunteer(setup);
+    const other = await joinVolunteer(setup);
+    const cookie = await sessionCookie(userId);
+    const request = new Request(`http://127.0.0.1/tasks/${assignmentId}`, {
+      headers: { Cookie: cookie },
+    });
+    const names = await namedQueries(async () => {
+      expect((await getCurrentUser(request))?.id).toBe(userId);
+      const { user, assignment } = await getCurrentUserAndAssignment(request, assignmentId);
+      expect(user?.id).toBe(userId);
+      expect(assignment?.id).toBe(assignmentId);
+      expect(assignment?.status).toBe("ASSIGNED");
+      // Another assignment, asked for later: read on its own, and not theirs.
+      const again = await getCurrentUserAndAssignment(request, other.assignmentId);
+      expect(again.assignment).toBeNull();
+    });
+    expect(names).toEqual([
+      "onward-active-session",
+      "onward-volunteer-assignment",
+      "onward-volunteer-assignment",
+    ]);
   });
 
   it("takes a cookie checked before only with its session still live, and never a forged one", async () => {
