@@ -12,7 +12,8 @@
  *    <connections>` loads TPC-B (one branch per client, so clients don't queue on one row) and
  *    `pgbench -c <connections> -j 2 -T <duration>` gives its tps; and onward_bench_http_<random>,
  *    migrated, with one live campaign (tests/fixtures/ladder.ts) and `reports` + 1,000 signed-in
- *    volunteers each with the first task open;
+ *    volunteers each with the first task open and its reminder and overdue nudge queued, then
+ *    analyzed;
  * 3. starts the production server (`app/server/index.ts`, NODE_ENV=production, no job worker, so
  *    the measurement is of the web process; WEB_CONCURRENCY=--web-processes, default 1;
  *    TRUST_PROXY so each request's X-Forwarded-For
@@ -184,6 +185,37 @@ function cpuPerRequest(before: CpuTicks | null, after: CpuTicks | null, requests
 }
 
 /** The page GETs through wrk, one thread: the same requests and figures as load() gives. */
+/**
+ * The reminder and overdue nudge that joining queued for each open task
+ * (app/loop/nudges.server.ts), as a live campaign has them, then ANALYZE, as autovacuum would have
+ * done since. Without them the job queue starts empty, and graphile-worker's add_jobs, planned on
+ * each pooled connection while it was, went on scanning the whole queue on every report: the
+ * longer the run, the slower each report.
+ */
+async function queueOpenTaskNudges(reporters: Array<{ assignmentId: string }>, campaignId: string) {
+  const { db } = await import("../app/utils/db.server.ts");
+  const { addJobs } = await import("../app/utils/jobs.server.ts");
+  const { assignmentNudgeJobs } = await import("../app/loop/nudges.server.ts");
+  const campaign = await db.campaign.findUniqueOrThrow({
+    select: { settings: true },
+    where: { id: campaignId },
+  });
+  const assignments = await db.assignment.findMany({
+    select: { id: true, dueAt: true },
+    where: { id: { in: reporters.map((reporter) => reporter.assignmentId) } },
+  });
+  const now = new Date();
+  for (let start = 0; start < assignments.length; start += 500) {
+    const jobs = assignments
+      .slice(start, start + 500)
+      .flatMap((assignment) =>
+        assignmentNudgeJobs({ assignment, settings: campaign.settings, now }),
+      );
+    await addJobs({ tx: db, jobs });
+  }
+  await db.$executeRawUnsafe("ANALYZE graphile_worker._private_jobs");
+}
+
 function wrkLoad(plan: {
   url: string;
   connections: number;
@@ -229,7 +261,8 @@ try {
   const { createReporters } = await import("../tests/fixtures/reporters.ts");
   const { db, pool } = await import("../app/utils/db.server.ts");
   const seeded = Date.now();
-  const { reporters } = await createReporters(PAGE_TARGETS + reportCount);
+  const { reporters, campaign } = await createReporters(PAGE_TARGETS + reportCount);
+  await queueOpenTaskNudges(reporters, campaign.id);
   console.log(
     `${appDatabase}: ${reporters.length} signed-in volunteers with a task open, in ${((Date.now() - seeded) / 1000).toFixed(1)} s`,
   );
