@@ -184,7 +184,6 @@ function cpuPerRequest(before: CpuTicks | null, after: CpuTicks | null, requests
   return `${per("machine")} / ${per("server")} / ${per("postgres")}`;
 }
 
-/** The page GETs through wrk, one thread: the same requests and figures as load() gives. */
 /**
  * The reminder and overdue nudge that joining queued for each open task
  * (app/loop/nudges.server.ts), as a live campaign has them, then ANALYZE, as autovacuum would have
@@ -216,6 +215,7 @@ async function queueOpenTaskNudges(reporters: Array<{ assignmentId: string }>, c
   await db.$executeRawUnsafe("ANALYZE graphile_worker._private_jobs");
 }
 
+/** The page GETs through wrk, one thread: the same requests and figures as load() gives. */
 function wrkLoad(plan: {
   url: string;
   connections: number;
