@@ -18,15 +18,17 @@
  *    the measurement is of the web process; WEB_CONCURRENCY=--web-processes, default 1;
  *    TRUST_PROXY so each request's X-Forwarded-For
  *    address counts for the per-address limits, as behind a load balancer);
- * 4. runs bench/http-load.ts (autocannon) as a second process: 3 s of warm-up, then the task page
- *    GET for `duration` seconds over 1,000 volunteers' pages, then one report POST for each of
- *    `reports` other volunteers (every POST a new report: insert, metric, follow-up task, jobs);
+ * 4. runs the load generator as a second process, bench/http-load.ts (autocannon) or, with
+ *    --load wrk, wrk with bench/wrk-load.lua: 3 s of warm-up, then the
+ *    task page GET for `duration` seconds over 1,000 volunteers' pages, then one report POST for
+ *    each of `reports` other volunteers (every POST a new report: insert, metric, follow-up task,
+ *    jobs);
  * 5. checks that every POST answered with a redirect stored exactly one report, prints the table
  *    with the machine's facts and the CPU time each request cost (the whole machine, the web
  *    server, PostgreSQL; from /proc), and drops both databases. Asserts nothing else.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -34,6 +36,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runMigrations } from "graphile-worker";
 import { migrate } from "../prisma/migrator.ts";
+import { reportForm } from "../tests/fixtures/reporter-form.ts";
 import { createDatabase, dropDatabase, withAdmin, withDatabase } from "../tests/setup/postgres.ts";
 
 const { values: args } = parseArgs({
@@ -52,8 +55,8 @@ const { values: args } = parseArgs({
     /** Ask for compressed pages (Accept-Encoding: gzip, deflate, br), as phone browsers do. */
     gzip: { type: "boolean", default: false },
     /**
-     * The page's load generator: autocannon (bench/http-load.ts), or wrk (bench/wrk-page.lua,
-     * Debian's package), which takes less of the cores the server shares. POSTs use autocannon.
+     * The load generator: autocannon (bench/http-load.ts), or wrk (bench/wrk-load.lua, Debian's
+     * package), which takes less of the cores the server shares.
      */
     load: { type: "string", default: "autocannon" },
   },
@@ -215,23 +218,44 @@ async function queueOpenTaskNudges(reporters: Array<{ assignmentId: string }>, c
   await db.$executeRawUnsafe("ANALYZE graphile_worker._private_jobs");
 }
 
-/** The page GETs through wrk, one thread: the same requests and figures as load() gives. */
+/**
+ * The page GETs (for `duration` seconds) or the report POSTs (each target's form once) through
+ * wrk, one thread: the same requests and figures as load() gives.
+ */
 function wrkLoad(plan: {
   url: string;
   connections: number;
+  mode: "get" | "post";
   targets: Array<{ assignmentId: string; cookie: string }>;
   duration: number;
   gzip: boolean;
 }): Promise<Load> {
-  const file = path.join(work, "wrk-targets.tsv");
-  writeFileSync(file, plan.targets.map((t) => `${t.assignmentId}\t${t.cookie}\n`).join(""));
-  const argv = ["-t", "1", "-c", String(plan.connections), "-d", `${plan.duration}s`];
-  argv.push("-s", path.join(root, "bench", "wrk-page.lua"), plan.url, "--", file);
-  argv.push(plan.gzip ? "1" : "0");
+  const file = path.join(work, `wrk-${plan.mode}.tsv`);
+  const argv = ["-t", "1", "-c", String(plan.connections)];
+  const script = ["-s", path.join(root, "bench", "wrk-load.lua")];
+  if (plan.mode === "get") {
+    writeFileSync(file, plan.targets.map((t) => `${t.assignmentId}\t${t.cookie}\n`).join(""));
+    argv.push("-d", `${plan.duration}s`, ...script, plan.url, "--", "get", file);
+    argv.push(plan.gzip ? "1" : "0");
+  } else {
+    const form = (t: { assignmentId: string; cookie: string }) =>
+      `${t.assignmentId}\t${t.cookie}\t${new URLSearchParams(reportForm(randomUUID()))}\n`;
+    writeFileSync(file, plan.targets.map(form).join(""));
+    // Long enough for any run: the script says when every form is answered, and is stopped then.
+    argv.push("-d", "3600s", "--timeout", "30s", ...script, plan.url, "--", "post", file);
+    argv.push(new URL(plan.url).origin);
+  }
   return new Promise((resolve, reject) => {
     const child = spawn("wrk", argv, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    let stopped = false;
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (plan.mode === "post" && !stopped && /^answered$/m.test(out)) {
+        stopped = true;
+        child.kill("SIGINT");
+      }
+    });
     child.on("error", reject);
     child.on("exit", (code) => {
       const line = out.trim().split("\n").at(-1) ?? "";
@@ -320,7 +344,7 @@ try {
   };
   const pageLoad = (name: string, seconds: number) =>
     args.load === "wrk"
-      ? wrkLoad({ ...plan, gzip: args.gzip, targets: pageTargets, duration: seconds })
+      ? wrkLoad({ ...plan, mode: "get", targets: pageTargets, duration: seconds })
       : load(name, { ...plan, mode: "get", targets: pageTargets, duration: seconds });
   await pageLoad("warm-up", 3);
   let page = none;
@@ -336,7 +360,10 @@ try {
   if (args.only !== "page") {
     console.log(`report POST, ${connections} connections, ${postTargets.length} reports…`);
     const before = cpuTicks(server.pid);
-    report = await load("report", { ...plan, mode: "post", targets: postTargets });
+    report =
+      args.load === "wrk"
+        ? await wrkLoad({ ...plan, mode: "post", targets: postTargets, duration })
+        : await load("report", { ...plan, mode: "post", targets: postTargets });
     reportCpu = cpuPerRequest(before, cpuTicks(server.pid), report.requests);
   }
 
@@ -380,7 +407,7 @@ try {
       pageCpu,
     ],
     [
-      `report POST (${connections} connections, ${reportCount} reports, autocannon)`,
+      `report POST (${connections} connections, ${reportCount} reports, ${args.load})`,
       report,
       reportCpu,
     ],
