@@ -296,7 +296,16 @@ try {
   const profiling = args.profile
     ? ["--cpu-prof", "--cpu-prof-dir", path.resolve(args.profile)]
     : [];
-  server = spawn(process.execPath, [...profiling, "--import", "tsx", "app/server/index.ts"], {
+  // The production web process as `npm run web` starts it (its Node flags and entry), without npm
+  // in between, so that the server's CPU time is its own.
+  const webScript = (
+    JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
+      scripts: { web: string };
+    }
+  ).scripts.web;
+  const [nodeCommand, ...webArgs] = webScript.split(/\s+/);
+  if (nodeCommand !== "node") throw new Error(`npm run web no longer starts node: ${webScript}`);
+  server = spawn(process.execPath, [...profiling, ...webArgs], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
     env: {
