@@ -14,15 +14,14 @@
  *    migrated, with one live campaign (tests/fixtures/ladder.ts) and `reports` + 1,000 signed-in
  *    volunteers each with the first task open and its reminder and overdue nudge queued, then
  *    analyzed;
- * 3. starts the production server (`app/server/index.ts`, NODE_ENV=production, no job worker, so
+ * 3. starts the production server (`npm run web`'s command, NODE_ENV=production, no job worker, so
  *    the measurement is of the web process; WEB_CONCURRENCY=--web-processes, default 1;
  *    TRUST_PROXY so each request's X-Forwarded-For
  *    address counts for the per-address limits, as behind a load balancer);
  * 4. runs the load generator as a second process, bench/http-load.ts (autocannon) or, with
- *    --load wrk, wrk with bench/wrk-load.lua: 3 s of warm-up, then the
- *    task page GET for `duration` seconds over 1,000 volunteers' pages, then one report POST for
- *    each of `reports` other volunteers (every POST a new report: insert, metric, follow-up task,
- *    jobs);
+ *    --load wrk, wrk with bench/wrk-load.lua: 3 s of warm-up, then the task page GET for
+ *    `duration` seconds over 1,000 volunteers' pages, then one report POST for each of `reports`
+ *    other volunteers (every POST a new report: insert, metric, follow-up task, jobs);
  * 5. checks that every POST answered with a redirect stored exactly one report, prints the table
  *    with the machine's facts and the CPU time each request cost (the whole machine, the web
  *    server, PostgreSQL; from /proc), and drops both databases. Asserts nothing else.
