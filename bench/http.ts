@@ -221,14 +221,13 @@ async function queueOpenTaskNudges(reporters: Array<{ assignmentId: string }>, c
  * The page GETs (for `duration` seconds) or the report POSTs (each target's form once) through
  * wrk, one thread: the same requests and figures as load() gives.
  */
-function wrkLoad(plan: {
-  url: string;
-  connections: number;
-  mode: "get" | "post";
-  targets: Array<{ assignmentId: string; cookie: string }>;
-  duration: number;
-  gzip: boolean;
-}): Promise<Load> {
+function wrkLoad(
+  plan: {
+    url: string;
+    connections: number;
+    targets: Array<{ assignmentId: string; cookie: string }>;
+  } & ({ mode: "get"; duration: number; gzip: boolean } | { mode: "post" }),
+): Promise<Load> {
   const file = path.join(work, `wrk-${plan.mode}.tsv`);
   const argv = ["-t", "1", "-c", String(plan.connections)];
   const script = ["-s", path.join(root, "bench", "wrk-load.lua")];
@@ -370,7 +369,7 @@ try {
     const before = cpuTicks(server.pid);
     report =
       args.load === "wrk"
-        ? await wrkLoad({ ...plan, mode: "post", targets: postTargets, duration })
+        ? await wrkLoad({ ...plan, mode: "post", targets: postTargets })
         : await load("report", { ...plan, mode: "post", targets: postTargets });
     reportCpu = cpuPerRequest(before, cpuTicks(server.pid), report.requests);
   }
