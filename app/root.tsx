@@ -17,6 +17,7 @@ import "~/load-context";
 import { enhanceScriptSrc } from "~/enhance/assets.server.ts";
 import stylesHref from "~/styles/app.css";
 import { useNonce } from "~/utils/nonce";
+import { isVolunteerPage } from "~/utils/page-handle";
 import { getCurrentUser } from "~/utils/session.server.ts";
 
 export const links: LinksFunction = () => [
@@ -26,19 +27,12 @@ export const links: LinksFunction = () => [
   { rel: "apple-touch-icon", href: "/icons/icon-192.png" },
 ];
 
-/**
- * A route whose `handle` says `volunteerPage: true` is served without React in the browser: no
- * <Scripts/>, no modulepreloads, only the small script from app/enhance/ (docs/decisions/011).
- * Every such page works without JavaScript.
- */
-export type PageHandle = { volunteerPage?: boolean };
-
 function useVolunteerPage() {
   const matches = useMatches();
   // Only a page rendered on the server can leave React out. Once React runs in the browser (an
   // organiser page), it keeps its scripts on whatever page it moves to next.
   const onServer = typeof document === "undefined";
-  return onServer && matches.some((match) => (match.handle as PageHandle)?.volunteerPage === true);
+  return onServer && isVolunteerPage(matches.map((match) => match.handle));
 }
 
 export const meta: MetaFunction = ({ error }) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
-import { sessionCookie } from "../fixtures/people.ts";
+import { addMember, createUser, sessionCookie } from "../fixtures/people.ts";
 import { startTestServer, type TestServer } from "./authz-matrix-app.ts";
 import { revokeSession } from "~/models/session.server.ts";
 import { db, pool } from "~/utils/db.server.ts";
@@ -164,6 +164,36 @@ describe("a page's encoding", () => {
       if (expected) expect(sent).toBeLessThan(size / 2);
       else expect(sent).toBe(size);
     }
+  });
+});
+
+describe("a page's render", () => {
+  /** What Remix streams in after the document, for React in the browser to start from. */
+  const BROWSER_DATA = "window.__remixContext.streamController.enqueue(";
+
+  it("is one string without React for a volunteer page, and keeps React's data on an organiser's", async () => {
+    const setup = await createLadderCampaign();
+    const { userId, assignmentId } = await joinVolunteer(setup);
+    const volunteer = await sessionCookie(userId);
+    const page = await server.send({ path: `/tasks/${assignmentId}`, cookie: volunteer });
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/^<!DOCTYPE html><html lang="en-GB">/);
+    expect(page.text).toContain("Report back");
+    expect(page.text).not.toContain(BROWSER_DATA);
+    expect(page.text).not.toContain("modulepreload");
+    // A volunteer page that fails to render gets the error page, in the same plain way.
+    const missing = await server.send({ path: "/tasks/no-such-task", cookie: volunteer });
+    expect(missing.status).toBe(404);
+    expect(missing.text).toMatch(/^<!DOCTYPE html>/);
+    expect(missing.text).not.toContain(BROWSER_DATA);
+
+    const owner = await createUser({ name: "Olu" });
+    await addMember({ userId: owner.id, organisationId: setup.organisation.id, role: "OWNER" });
+    const organiser = await server.send({ path: "/org", cookie: await sessionCookie(owner.id) });
+    expect(organiser.status).toBe(200);
+    expect(organiser.text).toMatch(/^<!DOCTYPE html>/);
+    expect(organiser.text).toContain(BROWSER_DATA);
+    expect(organiser.text).toContain(`/org/campaigns/${setup.campaign.id}`);
   });
 });
 
