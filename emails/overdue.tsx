@@ -1,4 +1,7 @@
-import { Button, Heading, Link, Text } from "@react-email/components";
+import { Button } from "@react-email/button";
+import { Heading } from "@react-email/heading";
+import { Link } from "@react-email/link";
+import { Text } from "@react-email/text";
 import { EmailLayout, styles } from "./_components/layout.tsx";
 import { UnsubscribeLine } from "./_components/unsubscribe-line.tsx";
 

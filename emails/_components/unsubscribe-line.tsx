@@ -1,4 +1,5 @@
-import { Link, Text } from "@react-email/components";
+import { Link } from "@react-email/link";
+import { Text } from "@react-email/text";
 import { styles } from "./layout.tsx";
 
 /** The one-click way out that every nudge email carries, next to the List-Unsubscribe header. */
