@@ -171,7 +171,7 @@ describe("a page's render", () => {
   /** What Remix streams in after the document, for React in the browser to start from. */
   const BROWSER_DATA = "window.__remixContext.streamController.enqueue(";
 
-  it("is one string without React for a volunteer page, and keeps React's data on an organiser's", async () => {
+  it("leaves React's data out of a volunteer page, and keeps it on an organiser's", async () => {
     const setup = await createLadderCampaign();
     const { userId, assignmentId } = await joinVolunteer(setup);
     const volunteer = await sessionCookie(userId);
@@ -181,7 +181,7 @@ describe("a page's render", () => {
     expect(page.text).toContain("Report back");
     expect(page.text).not.toContain(BROWSER_DATA);
     expect(page.text).not.toContain("modulepreload");
-    // A volunteer page that fails to render gets the error page, in the same plain way.
+    // A volunteer page's error page (here a 404 from its loader) is plain HTML too.
     const missing = await server.send({ path: "/tasks/no-such-task", cookie: volunteer });
     expect(missing.status).toBe(404);
     expect(missing.text).toMatch(/^<!DOCTYPE html>/);
