@@ -3,7 +3,7 @@ import { getFormProps, useForm } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { ReportFields } from "~/components/task/report-fields";
+import { ReportFields, reportFieldId, summaryMessage } from "~/components/task/report-fields";
 import { ErrorSummary } from "~/components/ui/form";
 import { OFFLINE_SYNC_HEADER } from "~/enhance/protocol.ts";
 import { parseFields } from "~/loop/engine.ts";
@@ -98,9 +98,15 @@ export default function ReportBack() {
   const errors = [
     ...(form.errors ?? []).map((message) => ({ id: "", message })),
     ...fields.flatMap((field) =>
-      (fieldErrors[field.key] ?? []).map((message) => ({ id: `field-${field.key}`, message })),
+      (fieldErrors[field.key] ?? []).map((message) => ({
+        id: reportFieldId(field.key),
+        message: summaryMessage(field.label, message),
+      })),
     ),
-    ...(fieldErrors.feedback ?? []).map((message) => ({ id: "feedback", message })),
+    ...(fieldErrors.feedback ?? []).map((message) => ({
+      id: "feedback",
+      message: summaryMessage(FEEDBACK_LABEL, message),
+    })),
     // The hidden key is only wrong if the page was tampered with or is very old.
     ...(fieldErrors.idempotencyKey ?? []).map((message) => ({ id: "", message })),
   ];
@@ -131,7 +137,7 @@ export default function ReportBack() {
         <ReportFields fields={fields} values={submitted} errors={fieldErrors} />
         <div className="field">
           <label htmlFor="feedback">
-            {FEEDBACK_LABEL} <span className="hint">(optional)</span>
+            {FEEDBACK_LABEL} <span className="optional">(optional)</span>
           </label>
           <span className="hint" id="feedback-hint">
             The organisers read every message.

@@ -57,6 +57,11 @@ for (const javaScript of [true, false]) {
       const summary = page.getByRole("alert").filter({ hasText: "There is a problem" });
       await expect(summary).toBeVisible();
       if (javaScript) await expect(summary).toBeFocused();
+      // Away from their questions, the summary's problems each name theirs.
+      await expect(summary.getByRole("link")).toHaveText([
+        "Answer: How many doors did you knock on?",
+        "How did it go? Choose one of the options",
+      ]);
       const doors = page.getByLabel("How many doors did you knock on?");
       await expect(doors).toHaveAttribute("aria-invalid", "true");
       // The field says what is wrong in words, not only in colour.

@@ -16,6 +16,16 @@ export function reportFieldId(key: string) {
   return `field-${key}`;
 }
 
+/**
+ * A field's message as the error summary lists it, away from its question: "How did it go? Choose
+ * one of the options". A message that already names its question is kept as it is.
+ */
+export function summaryMessage(label: string, message: string) {
+  const question = label.trim();
+  if (question === "" || message.includes(question)) return message;
+  return /[?!.:]$/.test(question) ? `${question} ${message}` : `${question}: ${message}`;
+}
+
 function rangeWords(min: number | undefined, max: number | undefined) {
   if (min !== undefined && max !== undefined)
     return `from ${formatDecimal(min)} to ${formatDecimal(max)}`;
