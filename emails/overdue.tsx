@@ -29,8 +29,8 @@ export default function OverdueEmail({
     >
       <Heading style={styles.heading}>{name ? `Hello ${name},` : "Hello,"}</Heading>
       <Text style={styles.text}>
-        How did <strong>{taskTitle}</strong> go? Even a little counts: tell us what you did and
-        we'll add it to the campaign's total.
+        Your task was <strong>{taskTitle}</strong>. How did it go? Even a little counts: tell us
+        what you did and we'll add it to the campaign's total.
       </Text>
       <Button href={link} style={styles.button}>
         Report back

@@ -209,8 +209,9 @@ export default function Account() {
               {consent.history.length > 0 ? (
                 <details>
                   <summary>
-                    Every change ({consent.history.length}){" "}
-                    <span className="visually-hidden">to {words.things}</span>
+                    Each time you said yes or no{" "}
+                    <span className="visually-hidden">to {words.things}</span> (
+                    {consent.history.length})
                   </summary>
                   <ul>
                     {consent.history.map((row) => (

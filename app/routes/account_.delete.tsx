@@ -56,15 +56,15 @@ export default function DeleteAccount() {
           message was sent, and when.
         </li>
         <li>
-          Your reports stay, without your name and without anything you wrote in your own words, so
-          that what your campaigns achieved still adds up. We keep the area they came from (like
-          LS6), never your address.
+          Your reports stay, so that what your campaigns achieved still adds up. They lose your name
+          and anything you wrote in your own words. We keep the area they came from (like LS6),
+          never your address.
         </li>
         <li>You're signed out on every device.</li>
       </ul>
       <p>
-        If you join again later with the same email address or number, you start afresh: we can't
-        link you to your old account.
+        If you join again later, you start afresh, even with the same email address or number. We
+        can't link you to your old account.
       </p>
       <p>
         Want a copy first?{" "}

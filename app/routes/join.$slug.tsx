@@ -163,7 +163,7 @@ function GroundRules({ why, what, open }: { why: string; what: string; open: str
       <p>{why}</p>
       <h3>What we'll do with your reports</h3>
       <p>{what}</p>
-      <h3>What is and isn't open for debate</h3>
+      <h3>What's open for debate, and what isn't</h3>
       <p>{open}</p>
     </section>
   );

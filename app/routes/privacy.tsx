@@ -36,8 +36,8 @@ export default function Privacy() {
           time zone.
         </li>
         <li>
-          Whether you want emails or texts, and a record of every time you said yes or no to them:
-          the words you saw, when, and where.
+          Whether you want emails or texts. Each time you said yes or no to them, we keep the words
+          you saw, when, and where.
         </li>
         <li>Your tasks and your reports: the numbers, your answers and anything you wrote.</li>
         <li>The emails and texts we send you, and the texts you send us.</li>
@@ -61,7 +61,7 @@ export default function Privacy() {
         </li>
         <li>
           If you are in a team, its team lead sees your first name, your task and when you last
-          reported, never how to contact you.
+          reported. They never see how to contact you.
         </li>
         <li>
           An organisation can have its own systems told when someone joins or reports back. They get
@@ -109,8 +109,8 @@ export default function Privacy() {
           <strong>Correct your details</strong>: ask the organiser of your campaign.
         </li>
         <li>
-          <strong>Complain</strong>: if you're unhappy with how your data is used, tell the
-          organiser of your campaign, or the Information Commissioner's Office at{" "}
+          <strong>Complain</strong>: if you're unhappy with how we use your data, tell the organiser
+          of your campaign. You can also complain to the Information Commissioner's Office at{" "}
           <a href="https://ico.org.uk/make-a-complaint/">ico.org.uk</a>.
         </li>
       </ul>
