@@ -123,9 +123,9 @@ export default function PublicOutcomes() {
       <section aria-labelledby="areas-heading">
         <h2 id="areas-heading">By area</h2>
         <p>
-          Areas are postcode districts, like LS6. To protect people&apos;s privacy, an area with
-          fewer than {minimum} volunteers is counted in &ldquo;{OTHER_AREAS}&rdquo;, and we never
-          show a group of fewer than {minimum} people.
+          Areas are postcode districts, like LS6. To protect people&apos;s privacy, we never show a
+          group of fewer than {minimum} people. An area with fewer than {minimum} volunteers is
+          counted in &ldquo;{OTHER_AREAS}&rdquo;.
         </p>
         {areas.hidden ? (
           <p>Not enough people have joined yet to show figures by area.</p>

@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EMAIL_TEMPLATES, previewTemplate, type TemplateName } from "../../emails/templates.ts";
 import { createLadderCampaign } from "../fixtures/ladder.ts";
 import { joinVolunteer } from "../fixtures/nudges.ts";
-import { sessionCookie } from "../fixtures/people.ts";
+import { addMember, createUser, sessionCookie } from "../fixtures/people.ts";
 import { startTestServer, type TestServer } from "./authz-matrix-app.ts";
 import { readability, sentences, syllables, wordsIn } from "./readability.ts";
+import { changeTeam, promoteToTeamLead } from "~/models/teams.server.ts";
+import { db } from "~/utils/db.server.ts";
 import { renderEmail } from "~/utils/email.server.ts";
+import { makeUnsubscribeToken } from "~/utils/unsubscribe.server.ts";
 
 /**
  * Volunteers read Onward on a doorstep, often in a second language: the words we write for them
@@ -38,6 +41,10 @@ function pageText(html: string): string[] {
         { selector: "button", format: "block" },
         { selector: "table", format: "block" },
         { selector: "tr", format: "block" },
+        { selector: "th", format: "block" },
+        { selector: "td", format: "block" },
+        { selector: "dt", format: "block" },
+        { selector: "dd", format: "block" },
         // Shown on lines of their own, and read out apart from their field's label.
         { selector: ".hint", format: "block" },
         { selector: ".field-error", format: "block" },
@@ -194,6 +201,69 @@ describe("what volunteers read", () => {
     await page("delete your account", "/account/delete", cookie);
     const other = await joinVolunteer(setup);
     await page("someone else's task", `/tasks/${other.assignmentId}`, cookie, 404);
+  });
+
+  it("reads plainly where a volunteer signs in, leads a team, stops emails or sees the outcomes", async () => {
+    const setup = await createLadderCampaign();
+    const page = async (name: string, path: string, cookie?: string) => {
+      const sent = await server.send({ path, cookie });
+      expect(sent.status, `${name} (${path})`).toBe(200);
+      expectPlain(name, pageText(sent.text));
+    };
+    const lead = await joinVolunteer(setup);
+    const member = await joinVolunteer(setup);
+
+    const byEmail = await server.send({
+      path: "/sign-in",
+      method: "POST",
+      form: { identifier: lead.email },
+    });
+    expect(byEmail.location).toMatch(/^\/sign-in\/sent\?/);
+    await page("sign in, link sent", byEmail.location!);
+    const byText = await server.send({
+      path: "/sign-in",
+      method: "POST",
+      form: { identifier: lead.phone },
+    });
+    expect(byText.location).toBe("/sign-in/code");
+    const pending = byText.headers.get("Set-Cookie")!.split(";")[0]!;
+    await page("sign in, code sent", "/sign-in/code", pending);
+
+    const organiser = await createUser();
+    await addMember({
+      userId: organiser.id,
+      organisationId: setup.organisation.id,
+      role: "ORGANISER",
+    });
+    const promoted = await promoteToTeamLead({
+      actorId: organiser.id,
+      campaignId: setup.campaign.id,
+      userId: lead.userId,
+      name: "Elm Street",
+    });
+    if (!promoted.ok) throw new Error(promoted.message);
+    await changeTeam({
+      actorId: organiser.id,
+      campaignId: setup.campaign.id,
+      action: { intent: "add-member", teamId: promoted.teamId, userId: member.userId },
+    });
+    const leadCookie = await sessionCookie(lead.userId);
+    await page("your teams", "/team", leadCookie);
+    await page("your team", `/team/${promoted.teamId}`, leadCookie);
+
+    const token = makeUnsubscribeToken({ userId: member.userId, channel: "EMAIL" });
+    await page("stop emails", `/unsubscribe/${token}`);
+    const stopped = await server.send({
+      path: `/unsubscribe/${token}`,
+      method: "POST",
+      form: { intent: "unsubscribe" },
+    });
+    expect(stopped.status).toBe(200);
+    expectPlain("stop emails, done", pageText(stopped.text));
+
+    await db.campaign.update({ where: { id: setup.campaign.id }, data: { isPublic: true } });
+    await page("public outcomes", `/p/${setup.campaign.slug}`);
+    await page("account deleted", "/account/deleted");
   });
 
   const volunteerEmails = (Object.keys(EMAIL_TEMPLATES) as TemplateName[]).filter(
