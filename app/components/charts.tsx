@@ -12,7 +12,8 @@ import { formatNumber } from "~/utils/format";
 
 const WIDTH = 640;
 const HEIGHT = 300;
-const MARGIN = { top: 16, right: 16, bottom: 40, left: 64 };
+// Room on the right for the last day's label, centred on its tick.
+const MARGIN = { top: 16, right: 36, bottom: 40, left: 64 };
 const INK = "#1b1b1b";
 const BRAND = "#0b5c3b";
 const MUTED = "#4a4a4a";
@@ -30,6 +31,23 @@ export function formatShortDay(day: string) {
 
 function dayNumber(day: string) {
   return Math.round(Date.parse(`${day}T00:00:00Z`) / 86_400_000);
+}
+
+/**
+ * Whole days from `first` to `last` for the bottom axis, about `most` of them and evenly spaced:
+ * each day is labelled once, and the last day always is.
+ */
+export function dayTicks(first: number, last: number, most = 5): number[] {
+  const step = Math.max(1, Math.ceil((last - first) / Math.max(1, most - 1)));
+  const ticks: number[] = [];
+  for (let day = first; day <= last; day += step) ticks.push(day);
+  const end = ticks.at(-1)!;
+  if (end !== last) {
+    // The last day replaces a tick too close to it to label both.
+    if (last - end < step / 2 && ticks.length > 1) ticks.pop();
+    ticks.push(last);
+  }
+  return ticks;
 }
 
 function Figure({
@@ -66,7 +84,15 @@ function Figure({
   );
 }
 
-const tickLabel = () => ({ fill: INK, fontSize: 14, fontFamily: "system-ui, sans-serif" });
+const tickLabel = { fill: INK, fontSize: 14, fontFamily: "system-ui, sans-serif" };
+// visx's own label placement, which a function of ours replaces rather than adds to.
+const leftTickLabel = () => ({
+  ...tickLabel,
+  textAnchor: "end" as const,
+  dx: "-0.4em",
+  dy: "0.33em",
+});
+const bottomTickLabel = () => ({ ...tickLabel, textAnchor: "middle" as const, dy: "0.25em" });
 
 /** A running total by day, with the target drawn as a dashed line. */
 export function CumulativeLineChart({
@@ -88,10 +114,8 @@ export function CumulativeLineChart({
   const innerHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
   const first = points[0] ? dayNumber(points[0].day) : 0;
   const last = points.at(-1) ? dayNumber(points.at(-1)!.day) : 1;
-  const x = scaleLinear<number>({
-    domain: [first, Math.max(last, first + 1)],
-    range: [0, innerWidth],
-  });
+  const end = Math.max(last, first + 1);
+  const x = scaleLinear<number>({ domain: [first, end], range: [0, innerWidth] });
   const top = Math.max(target, ...points.map((point) => point.value), 1);
   const y = scaleLinear<number>({ domain: [0, top], range: [innerHeight, 0], nice: true });
   const table = (
@@ -134,24 +158,28 @@ export function CumulativeLineChart({
           stroke={BRAND}
           strokeWidth={3}
         />
+        {points.length === 1 ? (
+          // One day has no line to draw: its total is a dot.
+          <circle cx={x(first)} cy={y(points[0]!.value)} r={5} fill={BRAND} />
+        ) : null}
         <AxisLeft
           scale={y}
           numTicks={5}
           tickFormat={(value) => formatNumber(Number(value))}
           stroke={INK}
           tickStroke={INK}
-          tickLabelProps={tickLabel}
+          tickLabelProps={leftTickLabel}
         />
         <AxisBottom
           top={innerHeight}
           scale={x}
-          numTicks={4}
+          tickValues={dayTicks(first, end)}
           tickFormat={(value) =>
             formatShortDay(new Date(Number(value) * 86_400_000).toISOString().slice(0, 10))
           }
           stroke={INK}
           tickStroke={INK}
-          tickLabelProps={tickLabel}
+          tickLabelProps={bottomTickLabel}
         />
       </Group>
     </Figure>

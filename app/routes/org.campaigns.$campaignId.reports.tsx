@@ -120,7 +120,11 @@ export default function CampaignReports() {
           <CumulativeLineChart
             id="outcome"
             title={`${campaign.metricLabel}, running total by day`}
-            summary={`From ${formatShortDay(outcome.series[0]!.day)} to ${formatShortDay(outcome.series.at(-1)!.day)} the total rose to ${formatNumber(outcome.total)} ${unit}, against a target of ${formatNumber(outcome.target)} (the dashed line).`}
+            summary={`${
+              outcome.series.length === 1
+                ? `On ${formatShortDay(outcome.series[0]!.day)} the total reached`
+                : `From ${formatShortDay(outcome.series[0]!.day)} to ${formatShortDay(outcome.series.at(-1)!.day)} the total rose to`
+            } ${formatNumber(outcome.total)} ${unit}, against a target of ${formatNumber(outcome.target)} (the dashed line).`}
             points={outcome.series}
             target={outcome.target}
             unit={unit}
