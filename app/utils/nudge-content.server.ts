@@ -133,7 +133,7 @@ export async function renderMessage({
       return finish(
         EMAIL_TEMPLATES.reengage,
         { name, campaign, recentReports: pulse.recentReports, progress, link, unsubscribeLink },
-        `Onward: we miss you at ${campaign}! So far: ${progress}. Fancy a task? ${link} ${STOP_LINE}`,
+        `Onward: we miss you at ${campaign}! So far: ${progress}. Want a task? ${link} ${STOP_LINE}`,
       );
     }
     default:
