@@ -3,7 +3,12 @@ import { getFormProps, useForm } from "@conform-to/react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { data, redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
-import { ReportFields, reportFieldId, summaryMessage } from "~/components/task/report-fields";
+import {
+  Optional,
+  ReportFields,
+  reportFieldId,
+  summaryMessage,
+} from "~/components/task/report-fields";
 import { ErrorSummary } from "~/components/ui/form";
 import { OFFLINE_SYNC_HEADER } from "~/enhance/protocol.ts";
 import { parseFields } from "~/loop/engine.ts";
@@ -137,7 +142,8 @@ export default function ReportBack() {
         <ReportFields fields={fields} values={submitted} errors={fieldErrors} />
         <div className="field">
           <label htmlFor="feedback">
-            {FEEDBACK_LABEL} <span className="optional">(optional)</span>
+            {FEEDBACK_LABEL}
+            <Optional required={false} />
           </label>
           <span className="hint" id="feedback-hint">
             The organisers read every message.

@@ -43,7 +43,8 @@ function numberHint(field: Extract<ReportField, { type: "number" }>) {
   return null;
 }
 
-function Optional({ required }: { required: boolean }) {
+/** " (optional)" after a question's label, in the same style on every question. */
+export function Optional({ required }: { required: boolean }) {
   return required ? null : <span className="optional"> (optional)</span>;
 }
 
