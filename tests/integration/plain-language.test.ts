@@ -23,6 +23,24 @@ const MAX_READING_AGE = 11;
 /** Past this, a sentence is hard to follow when it is read out. */
 const MAX_WORDS = 25;
 
+/**
+ * Elements read as pieces of their own. Hints and field errors are shown on lines of their own and
+ * read out apart from their field's label.
+ */
+const BLOCKS = [
+  "label",
+  "legend",
+  "button",
+  "table",
+  "tr",
+  "th",
+  "td",
+  "dt",
+  "dd",
+  ".hint",
+  ".field-error",
+];
+
 /** The text of a page's main part, one piece per block (heading, paragraph, label, button…). */
 function pageText(html: string): string[] {
   return lines(
@@ -36,18 +54,7 @@ function pageText(html: string): string[] {
         { selector: "h1", options: { uppercase: false } },
         { selector: "h2", options: { uppercase: false } },
         { selector: "h3", options: { uppercase: false } },
-        { selector: "label", format: "block" },
-        { selector: "legend", format: "block" },
-        { selector: "button", format: "block" },
-        { selector: "table", format: "block" },
-        { selector: "tr", format: "block" },
-        { selector: "th", format: "block" },
-        { selector: "td", format: "block" },
-        { selector: "dt", format: "block" },
-        { selector: "dd", format: "block" },
-        // Shown on lines of their own, and read out apart from their field's label.
-        { selector: ".hint", format: "block" },
-        { selector: ".field-error", format: "block" },
+        ...BLOCKS.map((selector) => ({ selector, format: "block" })),
       ],
     }),
   );
@@ -127,6 +134,22 @@ describe("what volunteers read", () => {
     server = await startTestServer();
   });
 
+  /** Fetches a page (or sends a form) and measures what it says. */
+  async function read(
+    name: string,
+    request: { path: string; cookie?: string; form?: Record<string, string> },
+    status = 200,
+  ) {
+    const sent = await server.send({
+      path: request.path,
+      cookie: request.cookie,
+      ...(request.form ? { method: "POST" as const, form: request.form } : {}),
+    });
+    expect(sent.status, `${name} (${request.path})`).toBe(status);
+    expectPlain(name, pageText(sent.text));
+    return sent;
+  }
+
   afterAll(async () => {
     await server.close();
     // The figures, for docs/plain-language.md.
@@ -142,51 +165,33 @@ describe("what volunteers read", () => {
 
   it("reads plainly on every page a volunteer meets, errors shown too", async () => {
     const setup = await createLadderCampaign();
-    const slug = setup.campaign.slug;
-    const page = async (name: string, path: string, cookie?: string, status = 200) => {
-      const sent = await server.send({ path, cookie });
-      expect(sent.status, `${name} (${path})`).toBe(status);
-      expectPlain(name, pageText(sent.text));
-    };
-    const post = async (
-      name: string,
-      path: string,
-      form: Record<string, string>,
-      status: number,
-      cookie?: string,
-    ) => {
-      const sent = await server.send({ path, method: "POST", form, cookie });
-      expect(sent.status, `${name} (${path})`).toBe(status);
-      expectPlain(name, pageText(sent.text));
-      return sent;
-    };
-
-    await page("join", `/join/${slug}`);
-    await post("join, sent empty", `/join/${slug}`, {}, 400);
-    await page("sign in", "/sign-in");
-    await page("privacy", "/privacy");
+    const join = `/join/${setup.campaign.slug}`;
+    await read("join", { path: join });
+    await read("join, sent empty", { path: join, form: {} }, 400);
+    await read("sign in", { path: "/sign-in" });
+    await read("privacy", { path: "/privacy" });
 
     const volunteer = await joinVolunteer(setup);
     const cookie = await sessionCookie(volunteer.userId);
     const task = `/tasks/${volunteer.assignmentId}`;
-    await page("task (first visit)", `${task}?welcome=1`, cookie);
-    await page("report form", `${task}/report`, cookie);
-    await post(
+    await read("task (first visit)", { path: `${task}?welcome=1`, cookie });
+    await read("report form", { path: `${task}/report`, cookie });
+    await read(
       "report form, sent empty",
-      `${task}/report`,
-      { idempotencyKey: "plain-language-0001" },
+      { path: `${task}/report`, cookie, form: { idempotencyKey: "plain-language-0001" } },
       400,
-      cookie,
     );
-    await post(
+    await read(
       "report form, a number out of range",
-      `${task}/report`,
-      { doors: "9000", outcome: "Well", idempotencyKey: "plain-language-0002" },
+      {
+        path: `${task}/report`,
+        cookie,
+        form: { doors: "9000", outcome: "Well", idempotencyKey: "plain-language-0002" },
+      },
       400,
-      cookie,
     );
-    await page("skip", `${task}/skip`, cookie);
-    await page("your tasks, none done yet", "/me", cookie);
+    await read("skip", { path: `${task}/skip`, cookie });
+    await read("your tasks, none done yet", { path: "/me", cookie });
     const sent = await server.send({
       path: `${task}/report`,
       method: "POST",
@@ -194,22 +199,17 @@ describe("what volunteers read", () => {
       cookie,
     });
     expect(sent.location).toBe(`${task}/thanks`);
-    await page("thanks", `${task}/thanks`, cookie);
-    await page("task, reported", task, cookie);
-    await page("your tasks, one done", "/me", cookie);
-    await page("account", "/account", cookie);
-    await page("delete your account", "/account/delete", cookie);
+    await read("thanks", { path: `${task}/thanks`, cookie });
+    await read("task, reported", { path: task, cookie });
+    await read("your tasks, one done", { path: "/me", cookie });
+    await read("account", { path: "/account", cookie });
+    await read("delete your account", { path: "/account/delete", cookie });
     const other = await joinVolunteer(setup);
-    await page("someone else's task", `/tasks/${other.assignmentId}`, cookie, 404);
+    await read("someone else's task", { path: `/tasks/${other.assignmentId}`, cookie }, 404);
   });
 
   it("reads plainly where a volunteer signs in, leads a team, stops emails or sees the outcomes", async () => {
     const setup = await createLadderCampaign();
-    const page = async (name: string, path: string, cookie?: string) => {
-      const sent = await server.send({ path, cookie });
-      expect(sent.status, `${name} (${path})`).toBe(200);
-      expectPlain(name, pageText(sent.text));
-    };
     const lead = await joinVolunteer(setup);
     const member = await joinVolunteer(setup);
 
@@ -219,7 +219,7 @@ describe("what volunteers read", () => {
       form: { identifier: lead.email },
     });
     expect(byEmail.location).toMatch(/^\/sign-in\/sent\?/);
-    await page("sign in, link sent", byEmail.location!);
+    await read("sign in, link sent", { path: byEmail.location! });
     const byText = await server.send({
       path: "/sign-in",
       method: "POST",
@@ -227,7 +227,7 @@ describe("what volunteers read", () => {
     });
     expect(byText.location).toBe("/sign-in/code");
     const pending = byText.headers.get("Set-Cookie")!.split(";")[0]!;
-    await page("sign in, code sent", "/sign-in/code", pending);
+    await read("sign in, code sent", { path: "/sign-in/code", cookie: pending });
 
     const organiser = await createUser();
     await addMember({
@@ -248,22 +248,16 @@ describe("what volunteers read", () => {
       action: { intent: "add-member", teamId: promoted.teamId, userId: member.userId },
     });
     const leadCookie = await sessionCookie(lead.userId);
-    await page("your teams", "/team", leadCookie);
-    await page("your team", `/team/${promoted.teamId}`, leadCookie);
+    await read("your teams", { path: "/team", cookie: leadCookie });
+    await read("your team", { path: `/team/${promoted.teamId}`, cookie: leadCookie });
 
-    const token = makeUnsubscribeToken({ userId: member.userId, channel: "EMAIL" });
-    await page("stop emails", `/unsubscribe/${token}`);
-    const stopped = await server.send({
-      path: `/unsubscribe/${token}`,
-      method: "POST",
-      form: { intent: "unsubscribe" },
-    });
-    expect(stopped.status).toBe(200);
-    expectPlain("stop emails, done", pageText(stopped.text));
+    const stop = `/unsubscribe/${makeUnsubscribeToken({ userId: member.userId, channel: "EMAIL" })}`;
+    await read("stop emails", { path: stop });
+    await read("stop emails, done", { path: stop, form: { intent: "unsubscribe" } });
 
     await db.campaign.update({ where: { id: setup.campaign.id }, data: { isPublic: true } });
-    await page("public outcomes", `/p/${setup.campaign.slug}`);
-    await page("account deleted", "/account/deleted");
+    await read("public outcomes", { path: `/p/${setup.campaign.slug}` });
+    await read("account deleted", { path: "/account/deleted" });
   });
 
   const volunteerEmails = (Object.keys(EMAIL_TEMPLATES) as TemplateName[]).filter(
