@@ -105,7 +105,7 @@ type CampaignRow = {
   startsOn: Date | null;
   endsOn: Date | null;
   updatedAt: Date;
-  organisation: { name: string; updatedAt: Date };
+  organisation: { name: string; updatedAt: Date; timezone: string };
 };
 
 function findPublicCampaign(slug: string): Promise<CampaignRow | null> {
@@ -123,7 +123,7 @@ function findPublicCampaign(slug: string): Promise<CampaignRow | null> {
       startsOn: true,
       endsOn: true,
       updatedAt: true,
-      organisation: { select: { name: true, updatedAt: true } },
+      organisation: { select: { name: true, updatedAt: true, timezone: true } },
     },
     where: { slug, isPublic: true },
   });
@@ -235,6 +235,8 @@ export async function getPublicOutcomes({ slug, now = new Date() }: { slug: stri
       body: update.body,
       publishedAt: update.publishedAt!,
     })),
+    /** The organisation's timezone: the page gives the day of each update by its clock. */
+    timeZone: campaign.organisation.timezone,
     lastModified,
   };
 }

@@ -686,7 +686,10 @@ export async function sendTeamNudge({
   now?: Date;
 }): Promise<TeamNudgeResult> {
   const team = await requireLedTeam({ actorId, teamId });
-  const lead = await db.user.findUniqueOrThrow({ select: { name: true }, where: { id: actorId } });
+  const lead = await db.user.findUniqueOrThrow({
+    select: { name: true, timezone: true },
+    where: { id: actorId },
+  });
   const appUrl = getEnv().APP_URL;
   const link = `${appUrl}/me`;
 
@@ -719,7 +722,7 @@ export async function sendTeamNudge({
         return {
           ok: false,
           status: 429,
-          message: `You nudged this team on ${formatDateTime(last.createdAt)}. Teams get one nudge a day, so you can send the next after ${formatDateTime(next)}.`,
+          message: `You nudged this team on ${formatDateTime(last.createdAt, lead.timezone)}. Teams get one nudge a day, so you can send the next after ${formatDateTime(next, lead.timezone)}.`,
           retryAfterSeconds: Math.max(1, Math.ceil((next.getTime() - now.getTime()) / 1000)),
         };
       }

@@ -7,16 +7,8 @@ import { listActiveSessions } from "~/models/session.server.ts";
 import { getUserProfile } from "~/models/user.server.ts";
 import { CONSENT_WORDING, ConsentChangeSchema } from "~/schemas/privacy.ts";
 import { parseForm } from "~/utils/form.server.ts";
-import { describeDevice, formatDate, formatDateTime } from "~/utils/format";
+import { describeDevice, formatDate, formatDateTime, formatFullDateTime } from "~/utils/format";
 
-const stamp = new Intl.DateTimeFormat("en-GB", {
-  day: "numeric",
-  month: "long",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  timeZone: "Europe/London",
-});
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Your account – Onward" }];
@@ -69,7 +61,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
             granted: consent.latest.granted,
             wording: consent.latest.wording,
             source: consent.latest.source,
-            when: formatDate(consent.latest.at),
+            when: formatDate(consent.latest.at, user.timezone),
           }
         : null,
       history: consent.history.map((row) => ({
@@ -77,13 +69,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
         granted: row.granted,
         wording: row.wording,
         source: row.source,
-        when: stamp.format(row.at),
+        when: formatFullDateTime(row.at, user.timezone),
       })),
     })),
     sessions: sessions.map((session) => ({
       id: session.id,
       device: describeDevice(session.userAgent),
-      lastSeen: formatDateTime(session.lastSeenAt),
+      lastSeen: formatDateTime(session.lastSeenAt, user.timezone),
       current: session.id === user.sessionId,
     })),
   };

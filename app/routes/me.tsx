@@ -35,16 +35,16 @@ export async function loader({ request }: LoaderFunctionArgs) {
       assignmentId: report.assignmentId,
       title: report.taskVersion.title,
       campaign: report.campaign.title,
-      when: formatDateTime(report.createdAt),
+      when: formatDateTime(report.createdAt, user.timezone),
     })),
     contributions: overview.contributions,
     replies: replies.map((reply) => ({
       ...reply,
-      repliedAt: reply.repliedAt ? formatDateTime(reply.repliedAt) : null,
+      repliedAt: reply.repliedAt ? formatDateTime(reply.repliedAt, user.timezone) : null,
     })),
     updates: updates.map((update) => ({
       ...update,
-      publishedAt: formatDateTime(update.publishedAt),
+      publishedAt: formatDateTime(update.publishedAt, user.timezone),
     })),
   };
 }

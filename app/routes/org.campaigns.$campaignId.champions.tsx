@@ -61,7 +61,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     candidate,
     people: found.people.map((person) => ({
       ...person,
-      lastReportAt: person.lastReportAt ? formatDate(person.lastReportAt) : null,
+      lastReportAt: person.lastReportAt
+        ? formatDate(person.lastReportAt, user.organiserTimeZone)
+        : null,
     })),
   };
 }

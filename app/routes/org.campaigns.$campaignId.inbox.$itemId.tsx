@@ -62,7 +62,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     item: {
       id: item.id,
       kind: item.kind,
-      when: formatDateTime(item.at),
+      when: formatDateTime(item.at, campaign.organisation.timezone),
       age: item.ageMs === null ? null : durationWords(item.ageMs),
       taskTitle: item.taskTitle,
       district: item.district,
@@ -72,7 +72,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       status: item.status,
       statusWords: STATUS_WORDS[item.status],
       reply: item.reply,
-      repliedAt: item.repliedAt ? formatDateTime(item.repliedAt) : null,
+      repliedAt: item.repliedAt
+        ? formatDateTime(item.repliedAt, campaign.organisation.timezone)
+        : null,
       reason: item.reason,
       tags: item.tags,
       assigneeId: item.assignee?.id ?? "",

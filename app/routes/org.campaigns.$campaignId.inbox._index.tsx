@@ -46,7 +46,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     items: inbox.items.map((item) => ({
       id: item.id,
       kind: item.kind,
-      when: formatDateTime(item.at),
+      when: formatDateTime(item.at, inbox.campaign.organisation.timezone),
       age: item.ageMs === null ? null : durationWords(item.ageMs),
       taskTitle: item.taskTitle,
       district: item.district,

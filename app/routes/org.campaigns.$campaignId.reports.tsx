@@ -377,7 +377,8 @@ export default function CampaignReports() {
                   "A deleted account"
                 )}{" "}
                 reported {formatNumber(row.value)} {unit} for &ldquo;{row.task}&rdquo; on{" "}
-                {formatDateTime(row.at)}. Usually up to {formatNumber(Math.round(row.limit))}.
+                {formatDateTime(row.at, campaign.organisation.timezone)}. Usually up to{" "}
+                {formatNumber(Math.round(row.limit))}.
               </li>
             ))}
           </ul>
@@ -387,7 +388,8 @@ export default function CampaignReports() {
             {report.quality.bursts.map((row) => (
               <li key={row.userId}>
                 <Link to={`/org/people/${row.userId}`}>{row.name ?? "No name given"}</Link> sent
-                reports in quick succession, the last on {formatDateTime(row.last)}.
+                reports in quick succession, the last on{" "}
+                {formatDateTime(row.last, campaign.organisation.timezone)}.
               </li>
             ))}
           </ul>

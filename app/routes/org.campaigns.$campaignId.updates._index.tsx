@@ -23,7 +23,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       id: update.id,
       title: update.title,
       youSaid: update.isYouSaidWeDid,
-      when: update.publishedAt ? formatDateTime(update.publishedAt) : null,
+      when: update.publishedAt ? formatDateTime(update.publishedAt, user.organiserTimeZone) : null,
       author: update.author?.name ?? null,
       recipients: update._count.recipients,
       contributions: update._count.contributions,

@@ -27,16 +27,19 @@ function kindWords(kind: string) {
   return KIND_WORDS[kind] ?? kind.toLowerCase().replaceAll("_", " ");
 }
 
-function statusWords(message: { status: string; sendAfter: Date; sentAt: Date | null }) {
+function statusWords(
+  message: { status: string; sendAfter: Date; sentAt: Date | null },
+  timeZone: string | null,
+) {
   switch (message.status) {
     case "QUEUED":
       return "Waiting to go";
     case "HELD":
-      return `Held until ${formatDateTime(message.sendAfter)}`;
+      return `Held until ${formatDateTime(message.sendAfter, timeZone)}`;
     case "SENDING":
       return "Sending";
     case "SENT":
-      return message.sentAt ? `Sent ${formatDateTime(message.sentAt)}` : "Sent";
+      return message.sentAt ? `Sent ${formatDateTime(message.sentAt, timeZone)}` : "Sent";
     case "DELIVERED":
       return "Delivered";
     case "FAILED":
@@ -64,10 +67,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     organisations: found.organisations,
     messages: found.messages.map((message) => ({
       id: message.id,
-      written: formatDateTime(message.createdAt),
+      written: formatDateTime(message.createdAt, user.organiserTimeZone),
       channel: message.channel === "EMAIL" ? "Email" : "Text",
       kind: kindWords(message.kind),
-      status: statusWords(message),
+      status: statusWords(message, user.organiserTimeZone),
       reason: message.statusReason,
     })),
   };

@@ -48,9 +48,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
       name: person.name ?? "No name given",
       role: ROLE_WORDS[person.role] ?? null,
       contactBy: CONTACT_WORDS[person.channelPreference],
-      joined: formatDate(person.joinedAt),
+      joined: formatDate(person.joinedAt, user.organiserTimeZone),
       openTask: person.openTask,
-      lastReport: person.lastReportAt ? formatDate(person.lastReportAt) : null,
+      lastReport: person.lastReportAt
+        ? formatDate(person.lastReportAt, user.organiserTimeZone)
+        : null,
     })),
   };
 }

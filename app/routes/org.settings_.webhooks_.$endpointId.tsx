@@ -64,6 +64,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     getEndpointLog({ actorId: user.id, endpointId: params.endpointId ?? "", page }),
   );
   const done = url.searchParams.get("done") ?? "";
+  const zone = user.organiserTimeZone;
   return {
     endpoint: {
       id: log.endpoint.id,
@@ -74,9 +75,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       secret: log.endpoint.secret,
       maskedSecret: log.endpoint.maskedSecret,
       oldSecretUntil: log.endpoint.oldSecretUntil
-        ? formatDateTime(log.endpoint.oldSecretUntil)
+        ? formatDateTime(log.endpoint.oldSecretUntil, zone)
         : null,
-      added: formatDateTime(log.endpoint.createdAt),
+      added: formatDateTime(log.endpoint.createdAt, zone),
       organisation: log.endpoint.organisation,
     },
     deliveries: log.deliveries.map((delivery) => ({
@@ -91,10 +92,10 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
         (delivery.lastStatusCode === null ? null : `HTTP ${delivery.lastStatusCode}`),
       nextAttempt:
         delivery.status === "PENDING" && delivery.nextAttemptAt
-          ? formatDateTime(delivery.nextAttemptAt)
+          ? formatDateTime(delivery.nextAttemptAt, zone)
           : null,
-      delivered: delivery.deliveredAt ? formatDateTime(delivery.deliveredAt) : null,
-      created: formatDateTime(delivery.createdAt),
+      delivered: delivery.deliveredAt ? formatDateTime(delivery.deliveredAt, zone) : null,
+      created: formatDateTime(delivery.createdAt, zone),
       createdAt: delivery.createdAt.toISOString(),
       payload: JSON.stringify(delivery.payload, null, 2),
     })),

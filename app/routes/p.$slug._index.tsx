@@ -52,6 +52,7 @@ export async function loader({ params }: LoaderFunctionArgs) {
       title: update.title,
       html: renderMarkdown(update.body),
       publishedAt: update.publishedAt.toISOString(),
+      day: formatDate(update.publishedAt, outcomes.timeZone),
     })),
     summary: summarise(outcomes),
     activeDays: ACTIVE_DAYS,
@@ -181,7 +182,7 @@ export default function PublicOutcomes() {
             <article key={`${update.publishedAt}-${update.title}`} className="card">
               <h3>{update.title}</h3>
               <p className="muted">
-                <time dateTime={update.publishedAt}>{formatDate(update.publishedAt)}</time>
+                <time dateTime={update.publishedAt}>{update.day}</time>
               </p>
               <div dangerouslySetInnerHTML={{ __html: update.html }} />
             </article>

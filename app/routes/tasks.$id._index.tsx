@@ -36,7 +36,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       whatWeDo: campaign.whatWeDo,
       whatIsOpen: campaign.whatIsOpen,
     },
-    closedAt: assignment.closedAt ? formatDateTime(assignment.closedAt) : null,
+    closedAt: assignment.closedAt ? formatDateTime(assignment.closedAt, user.timezone) : null,
     next: assignment.next
       ? { id: assignment.next.id, title: assignment.next.taskVersion.title }
       : null,

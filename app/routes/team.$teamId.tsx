@@ -43,20 +43,20 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     members: team.members.map((member) => ({
       firstName: member.firstName,
       openTask: member.openTask
-        ? { title: member.openTask.title, due: formatDate(member.openTask.dueAt) }
+        ? { title: member.openTask.title, due: formatDate(member.openTask.dueAt, user.timezone) }
         : null,
-      lastReport: member.lastReportAt ? formatDate(member.lastReportAt) : null,
+      lastReport: member.lastReportAt ? formatDate(member.lastReportAt, user.timezone) : null,
     })),
     lastNudge: team.lastNudge
       ? {
-          at: formatDateTime(team.lastNudge.at),
+          at: formatDateTime(team.lastNudge.at, user.timezone),
           body: team.lastNudge.body,
           recipients: team.lastNudge.recipients,
           messages: team.lastNudge.messages,
           outcomes: team.lastNudge.outcomes,
         }
       : null,
-    nextNudgeAt: team.nextNudgeAt ? formatDateTime(team.nextNudgeAt) : null,
+    nextNudgeAt: team.nextNudgeAt ? formatDateTime(team.nextNudgeAt, user.timezone) : null,
     sentCount,
     idempotencyKey: randomUUID(),
   };

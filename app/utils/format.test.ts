@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dueWords, formatNumber } from "./format";
+import { dueWords, formatDate, formatDateTime, formatFullDateTime, formatNumber } from "./format";
 
 describe("dueWords", () => {
   const now = new Date("2026-11-25T10:00:00Z");
@@ -27,5 +27,22 @@ describe("dueWords", () => {
 describe("formatNumber", () => {
   it("groups thousands", () => {
     expect(formatNumber(1204)).toBe("1,204");
+  });
+});
+
+describe("formatDateTime and formatDate", () => {
+  const at = new Date("2026-11-25T21:30:00Z");
+  it("read the time by the given clock", () => {
+    expect(formatDateTime(at)).toBe("25 November at 21:30");
+    expect(formatDateTime(at, "America/New_York")).toBe("25 November at 16:30");
+    expect(formatDateTime(at, "Pacific/Auckland")).toBe("26 November at 10:30");
+    expect(formatDate(at, "Pacific/Auckland")).toBe("26 November 2026");
+    expect(formatFullDateTime(at, "America/New_York")).toBe("25 November 2026 at 16:30");
+  });
+  it("fall back to UK time for a missing or unknown timezone", () => {
+    for (const zone of [null, undefined, "", "Mars/Olympus_Mons"]) {
+      expect(formatDateTime(at, zone)).toBe("25 November at 21:30");
+      expect(formatDate(at, zone)).toBe("25 November 2026");
+    }
   });
 });

@@ -1,26 +1,55 @@
-const dateTime = new Intl.DateTimeFormat("en-GB", {
+// Building an Intl formatter costs far more than using one; delivery renders many due dates.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(key: string, make: () => Intl.DateTimeFormat) {
+  let found = formatters.get(key);
+  if (!found) {
+    found = make();
+    formatters.set(key, found);
+  }
+  return found;
+}
+
+const DATE_TIME: Intl.DateTimeFormatOptions = {
   day: "numeric",
   month: "long",
   hour: "2-digit",
   minute: "2-digit",
-  timeZone: "Europe/London",
-});
+};
+const FULL_DATE_TIME: Intl.DateTimeFormatOptions = { ...DATE_TIME, year: "numeric" };
+const DATE: Intl.DateTimeFormatOptions = { day: "numeric", month: "long", year: "numeric" };
 
-/** "25 November, 09:30" in UK time, for people reading a date. */
-export function formatDateTime(value: Date | string) {
-  return dateTime.format(typeof value === "string" ? new Date(value) : value);
+/**
+ * "25 November, 09:30" by the clock of the person reading it: a volunteer's own timezone, or for
+ * organisers their organisation's (the one its reports' dates use). UK time when none is known.
+ */
+export function formatDateTime(value: Date | string, timeZone?: string | null) {
+  return zoned("date-time", DATE_TIME, timeZone).format(asDate(value));
 }
 
-const date = new Intl.DateTimeFormat("en-GB", {
-  day: "numeric",
-  month: "long",
-  year: "numeric",
-  timeZone: "Europe/London",
-});
+/** "25 November 2026", the day by the reader's clock, as `formatDateTime`. */
+export function formatDate(value: Date | string, timeZone?: string | null) {
+  return zoned("date", DATE, timeZone).format(asDate(value));
+}
 
-/** "25 November 2026" in UK time. */
-export function formatDate(value: Date | string) {
-  return date.format(typeof value === "string" ? new Date(value) : value);
+/** "25 November 2026 at 09:30", for a record kept for years, as `formatDateTime`. */
+export function formatFullDateTime(value: Date | string, timeZone?: string | null) {
+  return zoned("full-date-time", FULL_DATE_TIME, timeZone).format(asDate(value));
+}
+
+function asDate(value: Date | string) {
+  return typeof value === "string" ? new Date(value) : value;
+}
+
+/** An en-GB formatter in `timeZone`; an unknown or missing one is UK time. */
+function zoned(kind: string, options: Intl.DateTimeFormatOptions, timeZone?: string | null) {
+  const zone = timeZone || "Europe/London";
+  const make = (name: string) => () =>
+    new Intl.DateTimeFormat("en-GB", { ...options, timeZone: name });
+  try {
+    return formatter(`${kind}:${zone}`, make(zone));
+  } catch {
+    return formatter(`${kind}:Europe/London`, make("Europe/London"));
+  }
 }
 
 const number = new Intl.NumberFormat("en-GB");
@@ -61,17 +90,6 @@ export function describeDevice(userAgent: string | null) {
             ? "Linux"
             : null;
   return system ? `${browser} on ${system}` : browser;
-}
-
-// Building an Intl formatter costs far more than using one; delivery renders many due dates.
-const formatters = new Map<string, Intl.DateTimeFormat>();
-function formatter(key: string, make: () => Intl.DateTimeFormat) {
-  let found = formatters.get(key);
-  if (!found) {
-    found = make();
-    formatters.set(key, found);
-  }
-  return found;
 }
 
 function dayNumber(date: Date, timeZone: string) {
