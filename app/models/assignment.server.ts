@@ -10,6 +10,9 @@ import { wantsWebhookEvent } from "~/models/webhooks.server.ts";
 import { db, newId, pool, sqlUtc, type SqlTx, type Tx } from "~/utils/db.server.ts";
 import { addJobsSql, type JobSpec } from "~/utils/jobs.server.ts";
 import { PREPARED } from "~/utils/prepared.ts";
+import { usableTimeZone } from "~/utils/contact-policy.ts";
+import { localDay } from "~/utils/format";
+import { weeksInARow, type Streak } from "~/utils/streak.ts";
 
 /** Which assignment the loop reads, on what, and the report form's key (to find its report). */
 type LoopRead = { tx: SqlTx; assignmentId: string; idempotencyKey?: string | null };
@@ -438,6 +441,33 @@ export async function getVolunteerOverview({ userId }: { userId: string }) {
       };
     }),
   };
+}
+
+/**
+ * How many weeks in a row, by the volunteer's own clock, they have reported back (app/utils/streak.ts).
+ * Reads the distinct weeks of their reports, newest first.
+ */
+export async function getReportStreak({
+  userId,
+  timeZone,
+  now = new Date(),
+}: {
+  userId: string;
+  timeZone: string | null;
+  now?: Date;
+}): Promise<Streak> {
+  const zone = usableTimeZone(timeZone);
+  const rows = await db.$queryRaw<Array<{ week: string }>>`
+    SELECT DISTINCT to_char(date_trunc('week', (r."createdAt" AT TIME ZONE 'UTC') AT TIME ZONE ${zone}),
+                            'YYYY-MM-DD') AS week
+    FROM "Report" r
+    WHERE r."userId" = ${userId}
+    ORDER BY week DESC
+    LIMIT 520`;
+  return weeksInARow(
+    rows.map((row) => row.week),
+    localDay(now, zone),
+  );
 }
 
 /**

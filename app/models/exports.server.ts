@@ -5,6 +5,7 @@ import { ReportFieldsSchema } from "~/schemas/task.ts";
 import { CSV_BOM, csvRow, type CsvCell } from "~/utils/csv.ts";
 import { db, pool } from "~/utils/db.server.ts";
 import { getSessionSecret } from "~/utils/env.server.ts";
+import { localDay } from "~/utils/format";
 
 /**
  * CSV exports of one campaign for its owners and organisers (404 for everyone else, as for the
@@ -65,16 +66,6 @@ async function loadCampaign({ actorId, campaignId }: { actorId: string; campaign
     organisationId: campaign.organisationId,
     timezone: campaign.organisation.timezone,
   } satisfies ExportCampaign;
-}
-
-/** Today in the organisation's time zone, YYYY-MM-DD, for the file name. */
-function localDay(now: Date, timezone: string) {
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone: timezone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(now);
 }
 
 function filename(campaign: ExportCampaign, kind: string, now: Date) {

@@ -14,6 +14,7 @@ import {
 } from "~/reports/compute.ts";
 import type { ReportFilters } from "~/reports/filters.ts";
 import { db } from "~/utils/db.server.ts";
+import { localDay } from "~/utils/format";
 
 /**
  * Organiser reports. Totals, the funnel, segments and cohorts read the rollups ReportDay and
@@ -31,22 +32,6 @@ export const ACTIVE_DAYS = 14;
 /** Weeks after joining shown in the cohort table, and sign-up weeks shown. */
 export const COHORT_WEEKS = 8;
 export const COHORT_ROWS = 12;
-
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-/** YYYY-MM-DD of an instant in a time zone. */
-export function localDay(at: Date, timeZone: string): string {
-  let format = dayFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-    });
-    dayFormats.set(timeZone, format);
-  }
-  return format.format(at);
-}
 
 /** Conditions on a rollup or raw table's columns, from the shared filters. */
 function rollupConditions(alias: string, filters: ReportFilters, dayColumn: string) {

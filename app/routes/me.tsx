@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { getVolunteerOverview } from "~/models/assignment.server.ts";
+import { getReportStreak, getVolunteerOverview } from "~/models/assignment.server.ts";
 import { listRepliesForVolunteer } from "~/models/inbox.server.ts";
 import { listUpdatesForVolunteer } from "~/models/updates.server.ts";
 import { dueWords, formatDateTime, formatNumber } from "~/utils/format";
@@ -13,8 +13,9 @@ export const handle = { volunteerPage: true };
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  const [overview, replies, updates] = await Promise.all([
+  const [overview, streak, replies, updates] = await Promise.all([
     getVolunteerOverview({ userId: user.id }),
+    getReportStreak({ userId: user.id, timeZone: user.timezone }),
     listRepliesForVolunteer({ userId: user.id }),
     listUpdatesForVolunteer({ userId: user.id }),
   ]);
@@ -38,6 +39,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       when: formatDateTime(report.createdAt, user.timezone),
     })),
     contributions: overview.contributions,
+    streak,
     replies: replies.map((reply) => ({
       ...reply,
       repliedAt: reply.repliedAt ? formatDateTime(reply.repliedAt, user.timezone) : null,
@@ -50,7 +52,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export default function MyTasks() {
-  const { name, isTeamLead, open, reports, contributions, replies, updates } =
+  const { name, isTeamLead, open, reports, contributions, streak, replies, updates } =
     useLoaderData<typeof loader>();
   return (
     <>
@@ -99,6 +101,17 @@ export default function MyTasks() {
                 : "",
             )}
           </p>
+          {streak.weeks >= 2 ? (
+            <p>
+              You've reported back <strong>{formatNumber(streak.weeks)} weeks in a row</strong>.
+              {/* Urged on only when there is a task to report on. */}
+              {open.length === 0
+                ? null
+                : streak.thisWeek
+                  ? " Keep it going!"
+                  : ` Send a report this week to make it ${formatNumber(streak.weeks + 1)}.`}
+            </p>
+          ) : null}
           <ul>
             {reports.map((report) => (
               <li key={report.id}>

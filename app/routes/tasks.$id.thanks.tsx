@@ -4,6 +4,7 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { ObjectiveProgress } from "~/components/progress";
 import { parseRules } from "~/loop/engine.ts";
 import { DEFAULT_END_MESSAGE } from "~/loop/engine.ts";
+import { getReportStreak } from "~/models/assignment.server.ts";
 import { getCampaignProgress } from "~/models/campaign.server.ts";
 import { dueWords, formatNumber } from "~/utils/format";
 import { requireOwnAssignment } from "~/utils/volunteer.server.ts";
@@ -20,12 +21,15 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const added = (assignment.report?.metrics ?? [])
     .filter((metric) => metric.metricKey === campaign.metricKey)
     .reduce((sum, metric) => sum + Number(metric.value), 0);
-  const progress = await getCampaignProgress({
-    campaignId: campaign.id,
-    metricKey: campaign.metricKey,
-  });
+  const skipped = assignment.status === "SKIPPED";
+  const [progress, streak] = await Promise.all([
+    getCampaignProgress({ campaignId: campaign.id, metricKey: campaign.metricKey }),
+    skipped ? null : getReportStreak({ userId: user.id, timeZone: user.timezone }),
+  ]);
   return {
-    skipped: assignment.status === "SKIPPED",
+    skipped,
+    // Weeks in a row with a report, when there are two or more to celebrate.
+    streakWeeks: streak && streak.weeks >= 2 ? streak.weeks : null,
     added,
     unit: campaign.metricUnit,
     campaign: { title: campaign.title, target: campaign.target, metricLabel: campaign.metricLabel },
@@ -42,7 +46,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export default function Thanks() {
-  const { skipped, added, unit, campaign, total, next, endMessage } =
+  const { skipped, streakWeeks, added, unit, campaign, total, next, endMessage } =
     useLoaderData<typeof loader>();
   return (
     <>
@@ -52,6 +56,12 @@ export default function Thanks() {
           {added > 0
             ? `Your report added ${formatNumber(added)} ${unit} to ${campaign.title}.`
             : `Your report is in. It helps us plan what ${campaign.title} does next.`}
+        </p>
+      ) : null}
+      {streakWeeks ? (
+        <p>
+          That's <strong>{formatNumber(streakWeeks)} weeks in a row</strong> you've reported back.
+          Thank you for keeping at it.
         </p>
       ) : null}
       <ObjectiveProgress total={total} target={campaign.target} label={campaign.metricLabel} />

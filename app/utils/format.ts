@@ -92,8 +92,9 @@ export function describeDevice(userAgent: string | null) {
   return system ? `${browser} on ${system}` : browser;
 }
 
-function dayNumber(date: Date, timeZone: string) {
-  const parts = formatter(
+/** The calendar day of an instant by the clock of `timeZone`, as "YYYY-MM-DD". */
+export function localDay(at: Date, timeZone: string): string {
+  return formatter(
     `day:${timeZone}`,
     () =>
       new Intl.DateTimeFormat("en-CA", {
@@ -102,8 +103,11 @@ function dayNumber(date: Date, timeZone: string) {
         month: "2-digit",
         day: "2-digit",
       }),
-  ).format(date);
-  return Math.round(Date.parse(`${parts}T00:00:00Z`) / 86_400_000);
+  ).format(at);
+}
+
+function dayNumber(date: Date, timeZone: string) {
+  return Math.round(Date.parse(`${localDay(date, timeZone)}T00:00:00Z`) / 86_400_000);
 }
 
 /** "Due tomorrow (Thursday 26 November)" — in the person's own timezone. */

@@ -202,6 +202,29 @@ describe("what volunteers read", () => {
     await read("thanks", { path: `${task}/thanks`, cookie });
     await read("task, reported", { path: task, cookie });
     await read("your tasks, one done", { path: "/me", cookie });
+    // A report last week and one this week: a streak of two weeks.
+    await db.report.update({
+      where: { assignmentId: volunteer.assignmentId },
+      data: { createdAt: new Date(Date.now() - 7 * 86_400_000) },
+    });
+    const stall = await db.assignment.findFirstOrThrow({
+      select: { id: true },
+      where: { userId: volunteer.userId, status: "ASSIGNED" },
+    });
+    const again = await server.send({
+      path: `/tasks/${stall.id}/report`,
+      method: "POST",
+      form: { signups: "3", idempotencyKey: "plain-language-0004" },
+      cookie,
+    });
+    expect(again.location).toBe(`/tasks/${stall.id}/thanks`);
+    const streakThanks = await read("thanks, two weeks in a row", {
+      path: `/tasks/${stall.id}/thanks`,
+      cookie,
+    });
+    expect(streakThanks.text.replaceAll("<!-- -->", "")).toContain("2 weeks in a row");
+    const streakMe = await read("your tasks, two weeks in a row", { path: "/me", cookie });
+    expect(streakMe.text.replaceAll("<!-- -->", "")).toContain("2 weeks in a row");
     await read("account", { path: "/account", cookie });
     await read("delete your account", { path: "/account/delete", cookie });
     const other = await joinVolunteer(setup);
