@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { dueWords, formatDate, formatDateTime, formatFullDateTime, formatNumber } from "./format";
+import {
+  dueWords,
+  formatDate,
+  formatDateTime,
+  formatFullDateTime,
+  formatNumber,
+  localDay,
+} from "./format";
 
 describe("dueWords", () => {
   const now = new Date("2026-11-25T10:00:00Z");
@@ -44,5 +51,14 @@ describe("formatDateTime and formatDate", () => {
       expect(formatDateTime(at, zone)).toBe("25 November at 21:30");
       expect(formatDate(at, zone)).toBe("25 November 2026");
     }
+  });
+});
+
+describe("localDay", () => {
+  it("is the day by the person's clock, not UTC's", () => {
+    // 23:30 UTC on Sunday 6 December: still Sunday in London, already Monday in Auckland.
+    const at = new Date("2026-12-06T23:30:00Z");
+    expect(localDay(at, "Europe/London")).toBe("2026-12-06");
+    expect(localDay(at, "Pacific/Auckland")).toBe("2026-12-07");
   });
 });
