@@ -183,16 +183,16 @@ export async function listCampaigns({
 /** The running total of a campaign's objective. Public: the join and thank-you pages show it. */
 export async function getCampaignProgress({
   campaignId,
-  metricKey,
 }: {
   campaignId: string;
-  metricKey: string;
 }): Promise<{ total: number }> {
-  const result = await db.reportMetric.aggregate({
-    _sum: { value: true },
-    where: { campaignId, metricKey },
+  // The campaign's metric as ReportDay sums it, kept in a few stripes by a trigger
+  // (migration 20261207030000_campaign_totals): a handful of rows, not one per report.
+  const result = await db.campaignTotal.aggregate({
+    _sum: { metricTotal: true },
+    where: { campaignId },
   });
-  const sum = result._sum.value;
+  const sum = result._sum.metricTotal;
   return { total: sum === null ? 0 : Number(sum.toString()) };
 }
 
@@ -579,7 +579,7 @@ export async function getCampaignOverview({
   const rows = await listTaskRows(db, { campaignId });
   const ladder = ladderFromRows({ campaignId, firstTaskId: campaign.firstTaskId, rows });
   const validation = checkLadder(ladder);
-  const progress = await getCampaignProgress({ campaignId, metricKey: campaign.metricKey });
+  const progress = await getCampaignProgress({ campaignId });
   const tasks = rows.flatMap((row) => {
     const task = ladder.tasks.get(row.id);
     if (!task || !row.currentVersion) return [];

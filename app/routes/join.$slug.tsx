@@ -41,7 +41,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const campaign = await loadCampaign(params.slug);
   const [user, progress] = await Promise.all([
     getCurrentUser(request),
-    getCampaignProgress({ campaignId: campaign.id, metricKey: campaign.metricKey }),
+    getCampaignProgress({ campaignId: campaign.id }),
   ]);
   const open = user
     ? await getOpenAssignmentInCampaign({ userId: user.id, campaignId: campaign.id })

@@ -23,7 +23,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     .reduce((sum, metric) => sum + Number(metric.value), 0);
   const skipped = assignment.status === "SKIPPED";
   const [progress, streak] = await Promise.all([
-    getCampaignProgress({ campaignId: campaign.id, metricKey: campaign.metricKey }),
+    getCampaignProgress({ campaignId: campaign.id }),
     skipped ? null : getReportStreak({ userId: user.id, timeZone: user.timezone }),
   ]);
   return {

@@ -692,7 +692,7 @@ describe("objective progress", () => {
         },
       });
     }
-    expect(await getCampaignProgress({ campaignId: campaign.id, metricKey })).toEqual({
+    expect(await getCampaignProgress({ campaignId: campaign.id })).toEqual({
       total: 20.5,
     });
     const overview = await getCampaignOverview({ actorId: user.id, campaignId: campaign.id });

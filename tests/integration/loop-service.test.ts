@@ -10,6 +10,7 @@ import {
   submitReport,
 } from "~/loop/service.server.ts";
 import { readLoopState, storeReport } from "~/models/assignment.server.ts";
+import { getCampaignProgress } from "~/models/campaign.server.ts";
 import { db, sqlPool } from "~/utils/db.server.ts";
 
 const NOW = new Date("2026-11-25T10:00:00Z");
@@ -220,6 +221,23 @@ describe("reporting back picks the right follow-up", () => {
     expect(results.filter((r) => !r.ok && r.status === 409)).toHaveLength(19);
     expect(await db.report.count({ where: { assignmentId: assignmentId! } })).toBe(1);
     expect(await openAssignments(userId)).toHaveLength(1);
+  });
+
+  it("30 volunteers reporting at once each add to the campaign's total, which counts every one", async () => {
+    const setup = await createLadderCampaign();
+    const people = await Promise.all(Array.from({ length: 30 }, () => joinNew(setup)));
+    const results = await Promise.all(
+      people.map(({ userId, assignmentId }, i) =>
+        report(assignmentId!, userId, { doors: i + 0.5, outcome: "Well" }),
+      ),
+    );
+    expect(results.every((r) => r.ok)).toBe(true);
+    // 0.5 + 1.5 + … + 29.5
+    expect(await getCampaignProgress({ campaignId: setup.campaign.id })).toEqual({ total: 450 });
+    const [{ sum }] = await db.$queryRaw<[{ sum: number }]>`
+      SELECT sum(value)::float8 AS sum FROM "ReportMetric"
+      WHERE "campaignId" = ${setup.campaign.id} AND "metricKey" = 'doors'`;
+    expect(sum).toBe(450);
   });
 
   it("a report decided before a skip writes nothing; tried again, it is refused", async () => {

@@ -488,7 +488,16 @@ describe("the report rollups", { timeout: 60_000 }, () => {
     `SELECT * FROM "NudgeDay" WHERE nudged <> 0 OR "reportedSoon" <> 0 OR "reportedEarly" <> 0
        OR suppressed <> 0`,
     `SELECT id, "burstFrom" FROM "Report"`,
+    `SELECT "campaignId", sum("metricTotal") AS total FROM "CampaignTotal" GROUP BY 1
+       HAVING sum("metricTotal") <> 0`,
   ];
+  /** Campaigns whose CampaignTotal is not their ReportDay total, read in one statement. */
+  async function totalsDisagree() {
+    return db.$queryRaw<Array<{ id: string }>>`
+      SELECT c.id FROM "Campaign" c
+      WHERE COALESCE((SELECT sum("metricTotal") FROM "CampaignTotal" t WHERE t."campaignId" = c.id), 0)
+         <> COALESCE((SELECT sum("metricTotal") FROM "ReportDay" d WHERE d."campaignId" = c.id), 0)`;
+  }
   async function snapshot() {
     const out: string[][] = [];
     for (const sql of ROLLUPS) {
@@ -556,8 +565,10 @@ describe("the report rollups", { timeout: 60_000 }, () => {
     const kept = await snapshot();
     expect(kept[2]!.length).toBeGreaterThan(0);
     expect(kept[4]!.some((row) => !row.endsWith(",)"))).toBe(true);
+    expect(await totalsDisagree()).toEqual([]);
     await db.$executeRawUnsafe(`SELECT onward_refresh_report_rollups()`);
     expect(await snapshot()).toEqual(kept);
+    expect(await totalsDisagree()).toEqual([]);
   });
 
   it("folds the stripes of past days into one row each, keeping every figure", async () => {
@@ -590,6 +601,7 @@ describe("the report rollups", { timeout: 60_000 }, () => {
       expect(row.stripes).toEqual(row.day < "2026-07-05" ? [0] : before[index]!.stripes);
     });
     expect(await snapshot()).toEqual(summed);
+    expect(await totalsDisagree()).toEqual([]);
     // Again: nothing left to fold.
     expect(await foldReportDays({ now: new Date("2026-07-07T04:15:00Z") })).toBe(0);
     expect(await snapshot()).toEqual(summed);
