@@ -34,7 +34,10 @@ export async function requireRole({
 
 export function listMemberships({ userId }: { userId: string }) {
   return db.membership.findMany({
-    select: { role: true, organisation: { select: { id: true, name: true, slug: true } } },
+    select: {
+      role: true,
+      organisation: { select: { id: true, name: true, slug: true, timezone: true } },
+    },
     where: { userId },
     orderBy: { createdAt: "asc" },
   });

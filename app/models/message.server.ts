@@ -615,7 +615,10 @@ export async function listVolunteerMessages({
         id: true,
         name: true,
         memberships: {
-          select: { role: true, organisation: { select: { id: true, name: true } } },
+          select: {
+            role: true,
+            organisation: { select: { id: true, name: true, timezone: true } },
+          },
         },
       },
       where: { id: userId },

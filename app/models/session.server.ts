@@ -43,11 +43,6 @@ type ActiveSession = {
     phone: string | null;
     timezone: string | null;
     memberships: Array<{ organisationId: string; role: Role }>;
-    /**
-     * The timezone of the first organisation the person is an owner or organiser of (null for
-     * everyone else): organiser pages show times by its clock, as its reports count days.
-     */
-    organiserTimeZone: string | null;
   };
   /** The assignment asked for, if it is the user's (null if not, or none asked for). */
   assignment: VolunteerAssignment | null;
@@ -62,10 +57,7 @@ SELECT s.id, floor(extract(epoch FROM s."lastSeenAt") * 1000)::float8 AS "lastSe
   u.id AS "userId", u.name, u.email, u.phone, u.timezone,
   COALESCE((SELECT json_agg(json_build_object('organisationId', m."organisationId", 'role', m.role)
                             ORDER BY m."createdAt", m.id)
-            FROM "Membership" m WHERE m."userId" = u.id), '[]') AS memberships,
-  (SELECT o.timezone FROM "Membership" m JOIN "Organisation" o ON o.id = m."organisationId"
-    WHERE m."userId" = u.id AND m.role IN ('OWNER', 'ORGANISER')
-    ORDER BY m."createdAt", m.id LIMIT 1) AS "organiserTimeZone"
+            FROM "Membership" m WHERE m."userId" = u.id), '[]') AS memberships
 FROM "Session" s JOIN "User" u ON u.id = s."userId"
 WHERE s.id = $1 AND s."revokedAt" IS NULL AND s."expiresAt" > ($2::timestamptz AT TIME ZONE 'UTC')
   AND u."deletedAt" IS NULL`;
@@ -90,7 +82,6 @@ type ActiveSessionRow = {
   phone: string | null;
   timezone: string | null;
   memberships: Array<{ organisationId: string; role: Role }>;
-  organiserTimeZone: string | null;
   assignment?: VolunteerAssignmentRow | null;
 };
 
@@ -128,7 +119,6 @@ export async function getActiveSession({
       phone: row.phone,
       timezone: row.timezone,
       memberships: row.memberships,
-      organiserTimeZone: row.organiserTimeZone,
     },
     assignment: row.assignment ? toVolunteerAssignment(row.assignment) : null,
   };

@@ -83,7 +83,12 @@ export async function getChampions({
   await requireCampaignAccess({ actorId, campaignId });
   const [campaign, tasks] = await Promise.all([
     db.campaign.findUniqueOrThrow({
-      select: { id: true, title: true, organisationId: true },
+      select: {
+        id: true,
+        title: true,
+        organisationId: true,
+        organisation: { select: { timezone: true } },
+      },
       where: { id: campaignId },
     }),
     db.task.findMany({
@@ -143,6 +148,8 @@ export async function getChampions({
   }
   return {
     campaign: { id: campaign.id, title: campaign.title },
+    /** The organisation's timezone: the page gives each last report's day by its clock. */
+    timeZone: campaign.organisation.timezone,
     total,
     unranked: everyone - total,
     pages: Math.max(1, Math.ceil(total / CHAMPIONS_PAGE_SIZE)),

@@ -88,7 +88,7 @@ async function loadCampaign(client: Tx | typeof db, campaignId: string) {
       id: true,
       title: true,
       organisationId: true,
-      organisation: { select: { name: true } },
+      organisation: { select: { name: true, timezone: true } },
     },
     where: { id: campaignId },
   });

@@ -416,7 +416,7 @@ export async function getEndpointLog({
         previousSecretUntil: true,
         disabledAt: true,
         createdAt: true,
-        organisation: { select: { id: true, name: true } },
+        organisation: { select: { id: true, name: true, timezone: true } },
       },
       where: { id: endpointId },
     }),

@@ -4,7 +4,7 @@ import { Form, Link, useLoaderData } from "@remix-run/react";
 import { listAuditEvents } from "~/models/audit.server.ts";
 import { ForbiddenError, OWNER_ROLES, chooseOrganisation } from "~/models/membership.server.ts";
 import { AuditFilterSchema } from "~/schemas/privacy.ts";
-import { formatNumber } from "~/utils/format";
+import { formatFullDateTime, formatNumber } from "~/utils/format";
 import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction = () => [{ title: "Audit log – Onward" }];
@@ -41,16 +41,6 @@ const ACTION_WORDS: Record<string, string> = {
 function actionWords(action: string) {
   return ACTION_WORDS[action] ?? action.replaceAll(/[._]/g, " ");
 }
-
-// UK time, as every other date organisers read.
-const timeFormat = new Intl.DateTimeFormat("en-GB", {
-  day: "numeric",
-  month: "short",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  timeZone: "Europe/London",
-});
 
 const SUBJECT_WORDS: Record<string, string> = {
   User: "Person",
@@ -133,7 +123,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     actions: found.actions.map((action) => ({ value: action, label: actionWords(action) })),
     events: found.events.map((event) => ({
       id: event.id,
-      when: timeFormat.format(event.createdAt),
+      when: formatFullDateTime(event.createdAt, organisation.timezone),
       at: event.createdAt.toISOString(),
       who: event.actor
         ? `${event.actor.name ?? "No name"}${event.actor.email ? ` (${event.actor.email})` : ""}`

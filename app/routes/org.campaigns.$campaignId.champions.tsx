@@ -61,9 +61,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     candidate,
     people: found.people.map((person) => ({
       ...person,
-      lastReportAt: person.lastReportAt
-        ? formatDate(person.lastReportAt, user.organiserTimeZone)
-        : null,
+      lastReportAt: person.lastReportAt ? formatDate(person.lastReportAt, found.timeZone) : null,
     })),
   };
 }

@@ -23,7 +23,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       id: update.id,
       title: update.title,
       youSaid: update.isYouSaidWeDid,
-      when: update.publishedAt ? formatDateTime(update.publishedAt, user.organiserTimeZone) : null,
+      when: update.publishedAt
+        ? formatDateTime(update.publishedAt, campaign.organisation.timezone)
+        : null,
       author: update.author?.name ?? null,
       recipients: update._count.recipients,
       contributions: update._count.contributions,

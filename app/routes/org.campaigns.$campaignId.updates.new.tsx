@@ -22,7 +22,7 @@ import { parseForm } from "~/utils/form.server.ts";
 import { formatDateTime, formatNumber } from "~/utils/format";
 import { renderMarkdown } from "~/utils/markdown.server.ts";
 import { clientIp } from "~/utils/request.server.ts";
-import { requireUser, type CurrentUser } from "~/utils/session.server.ts";
+import { requireUser } from "~/utils/session.server.ts";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: data ? `New update: ${data.campaign.title} – Onward` : "New update – Onward" },
@@ -92,14 +92,14 @@ function rawValues(formData: FormData): Values {
 }
 
 async function compose(
-  user: CurrentUser,
+  actorId: string,
   campaignId: string,
   values: Values,
   errors: Record<string, string[]> = {},
 ) {
   const options = await orNotFound(
     getComposeOptions({
-      actorId: user.id,
+      actorId,
       campaignId,
       picker: pickerFilters(values),
       selected: values.contribution,
@@ -117,18 +117,21 @@ async function compose(
     pages: options.pages,
     picked: options.picked.map((item) => ({
       ...item,
-      at: formatDateTime(item.at, user.organiserTimeZone),
+      at: formatDateTime(item.at, options.campaign.organisation.timezone),
     })),
     contributions: options.contributions
       .filter((item) => !values.contribution.includes(item.id))
-      .map((item) => ({ ...item, at: formatDateTime(item.at, user.organiserTimeZone) })),
+      .map((item) => ({
+        ...item,
+        at: formatDateTime(item.at, options.campaign.organisation.timezone),
+      })),
   };
 }
 
 /** The "new update" form: write it, choose who gets it, see who that is, then send. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const user = await requireUser(request);
-  return compose(user, params.campaignId ?? "", BLANK);
+  return compose(user.id, params.campaignId ?? "", BLANK);
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
@@ -153,11 +156,11 @@ export async function action({ request, params }: ActionFunctionArgs) {
           : intent === "filter"
             ? 1
             : values.pickPage;
-    return compose(user, campaignId, { ...values, pickPage });
+    return compose(user.id, campaignId, { ...values, pickPage });
   }
   if (submission.status !== "success") {
     const errors = submission.error ?? {};
-    return compose(user, campaignId, values, errors as Record<string, string[]>);
+    return compose(user.id, campaignId, values, errors as Record<string, string[]>);
   }
   const form = submission.value;
   const audience = audienceFromForm(form);
@@ -175,13 +178,13 @@ export async function action({ request, params }: ActionFunctionArgs) {
     if (result.ok) {
       return redirect(`/org/campaigns/${campaignId}/updates?sent=${result.recipients}`);
     }
-    return compose(user, campaignId, values, { [result.field]: [result.message] });
+    return compose(user.id, campaignId, values, { [result.field]: [result.message] });
   }
   const preview = await orNotFound(previewAudience({ actorId: user.id, campaignId, audience }));
   if (!preview.ok) {
-    return compose(user, campaignId, values, { [preview.field]: [preview.message] });
+    return compose(user.id, campaignId, values, { [preview.field]: [preview.message] });
   }
-  const page = await compose(user, campaignId, values);
+  const page = await compose(user.id, campaignId, values);
   return {
     ...page,
     step: "confirm" as const,

@@ -62,15 +62,17 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     organisationIds: found.organisations.map((organisation) => organisation.id),
     ip: clientIp(request),
   });
+  // The clock of the first organisation the organiser shares with this person.
+  const zone = found.organisations[0]?.timezone ?? null;
   return {
     person: found.person,
     organisations: found.organisations,
     messages: found.messages.map((message) => ({
       id: message.id,
-      written: formatDateTime(message.createdAt, user.organiserTimeZone),
+      written: formatDateTime(message.createdAt, zone),
       channel: message.channel === "EMAIL" ? "Email" : "Text",
       kind: kindWords(message.kind),
-      status: statusWords(message, user.organiserTimeZone),
+      status: statusWords(message, zone),
       reason: message.statusReason,
     })),
   };

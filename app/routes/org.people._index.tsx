@@ -48,10 +48,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
       name: person.name ?? "No name given",
       role: ROLE_WORDS[person.role] ?? null,
       contactBy: CONTACT_WORDS[person.channelPreference],
-      joined: formatDate(person.joinedAt, user.organiserTimeZone),
+      joined: formatDate(person.joinedAt, chosen.organisation.timezone),
       openTask: person.openTask,
       lastReport: person.lastReportAt
-        ? formatDate(person.lastReportAt, user.organiserTimeZone)
+        ? formatDate(person.lastReportAt, chosen.organisation.timezone)
         : null,
     })),
   };

@@ -55,7 +55,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       ),
       on: endpoint.disabledAt === null,
       last: endpoint.lastDelivery
-        ? `${STATUS_WORDS[endpoint.lastDelivery.status]}, ${formatDateTime(endpoint.lastDelivery.createdAt, user.organiserTimeZone)}`
+        ? `${STATUS_WORDS[endpoint.lastDelivery.status]}, ${formatDateTime(endpoint.lastDelivery.createdAt, organisation.timezone)}`
         : "Nothing sent yet",
     })),
   };

@@ -64,7 +64,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     getEndpointLog({ actorId: user.id, endpointId: params.endpointId ?? "", page }),
   );
   const done = url.searchParams.get("done") ?? "";
-  const zone = user.organiserTimeZone;
+  const zone = log.endpoint.organisation.timezone;
   return {
     endpoint: {
       id: log.endpoint.id,

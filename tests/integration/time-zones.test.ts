@@ -56,6 +56,18 @@ async function world() {
   });
   await db.message.update({ where: { id: first!.id }, data: { createdAt: JOINED_AT } });
   const organiser = await createUser({ name: "Priya" });
+  const owner = await createUser({ name: "Olu" });
+  await addMember({ userId: owner.id, organisationId: setup.organisation.id, role: "OWNER" });
+  await db.auditEvent.create({
+    data: {
+      organisationId: setup.organisation.id,
+      actorId: owner.id,
+      action: "organisation.settings_changed",
+      subjectType: "Organisation",
+      subjectId: setup.organisation.id,
+      createdAt: SENT_AT,
+    },
+  });
   await addMember({
     userId: organiser.id,
     organisationId: setup.organisation.id,
@@ -66,6 +78,7 @@ async function world() {
     volunteer,
     volunteerCookie: await sessionCookie(volunteer.userId),
     organiserCookie: await sessionCookie(organiser.id),
+    ownerCookie: await sessionCookie(owner.id),
   };
 }
 
@@ -77,7 +90,7 @@ async function page(path: string, cookie: string) {
 
 describe("times on pages", () => {
   it("a volunteer reads them by their own clock, an organiser by the organisation's", async () => {
-    const { setup, volunteer, volunteerCookie, organiserCookie } = await world();
+    const { setup, volunteer, volunteerCookie, organiserCookie, ownerCookie } = await world();
 
     const me = await page("/me", volunteerCookie);
     expect(me).toContain("25 November at 16:30");
@@ -99,6 +112,8 @@ describe("times on pages", () => {
     // The "your task" message was written as they joined: 09:30 on the 26th in Auckland.
     const person = await page(`/org/people/${volunteer.userId}`, organiserCookie);
     expect(person).toContain("26 November at 09:30");
+    const audit = await page(`/org/audit?org=${setup.organisation.id}`, ownerCookie);
+    expect(audit).toContain("26 November 2026 at 10:30");
   });
 
   it("an organisation on UK time sees UK time", async () => {
